@@ -1,0 +1,1 @@
+"""What generated handler code runs against: values, arrays, statistics, output, session."""
