@@ -22,11 +22,28 @@ if TYPE_CHECKING:
     from .source import Loc
 
 
-def describe_token(tok: "Token") -> str:
-    """stap's `kind 'text' at FILE:LINE:COL` description of a token."""
+def describe_token(tok: "Token", file_name: str | None = None) -> str:
+    """stap's `kind 'text' at FILE:LINE:COL` description of a token (keywords show no text)."""
     if tok.kind == "eof":
         return f"{tok.loc.source.name} EOF"
-    return f"{tok.kind} '{tok.text}' at {tok.loc}"
+    name = tok.loc.source.name if file_name is None else file_name
+    where = f"{name}:{tok.loc.line}:{tok.loc.col}"
+    if tok.kind in ("keyword", "embedded-code"):
+        return f"{tok.kind} at {where}"
+    return f"{tok.kind} '{tok.text}' at {where}"
+
+
+class RenderState:
+    """stap prints a file name only when it differs from the last one it printed."""
+
+    def __init__(self) -> None:
+        self.last_file: str | None = None
+
+    def describe(self, tok: "Token") -> str:
+        name = tok.loc.source.name
+        shown = "" if name == self.last_file else name
+        self.last_file = name
+        return describe_token(tok, shown)
 
 
 def source_lines(loc: "Loc", indent: str = "     ") -> list[str]:
@@ -45,21 +62,42 @@ class Diagnostic:
     at_word: str = "saw"       # parse errors on a token say "saw:"; lexer errors say "at:"
     extra: list[str] = field(default_factory=list)
 
-    def render(self) -> str:
+    def render(self, state: RenderState | None = None) -> str:
+        state = state or RenderState()
         out = [f"{self.kind}: {self.message}"]
         tok = self.token
         if tok is not None:
+            desc = state.describe(tok) if tok.kind != "eof" else describe_token(tok)
             if self.kind == "parse error":
                 label = f"{self.at_word}:".rjust(12)
-                out.append(f"{label} {describe_token(tok)}")
+                out.append(f"{label} {desc}")
                 if tok.kind != "eof":
                     out.extend(source_lines(tok.loc))
             else:
-                out[0] += f": {describe_token(tok)}"
+                out[0] += f": {desc}"
                 if tok.kind != "eof":
-                    out.extend(source_lines(tok.loc, indent="        "))
+                    out.extend(source_lines(tok.loc, indent=" " if self.kind == "WARNING" else "        "))
         out.extend(self.extra)
-        return "\n".join(out) + "\n"
+        text = "\n".join(out) + "\n"
+        if self.kind != "WARNING":
+            text += "\n"
+        return text
+
+
+def render_all(diags: list[Diagnostic], state: RenderState | None = None) -> tuple[str, int]:
+    """Render diagnostics as stap does, dropping repeats of a message; returns (text, suppressed)."""
+    state = state or RenderState()
+    seen: set[tuple[str, str]] = set()
+    parts: list[str] = []
+    suppressed = 0
+    for d in diags:
+        key = (d.kind, d.message)
+        if key in seen:
+            suppressed += 1
+            continue
+        seen.add(key)
+        parts.append(d.render(state))
+    return "".join(parts), suppressed
 
 
 class CompileFailed(Exception):

@@ -55,6 +55,7 @@ MASK64 = (1 << 64) - 1
 STP_BUFFER_SIZE = 8192  # runtime/transport/transport.h
 MAXSTRINGLEN = 512      # runtime_defines.h, 64-bit hosts
 _MAX_STRING = MAXSTRINGLEN - 1  # longest stap string value
+_UNBOUNDED = 1 << 30
 
 ERR_BAD_CONVERSION = "invalid or missing conversion specifier"
 ERR_TRAILING = "trailing incomplete print format conversion"
@@ -102,6 +103,16 @@ class FormatSpec:
         return len(self.arg_types)
 
 
+def _dimension(fmt: str, i: int):
+    """A width or precision at fmt[i]: '*', a decimal number or nothing (None)."""
+    if i < len(fmt) and fmt[i] == "*":
+        return "*", i + 1
+    j = i
+    while j < len(fmt) and "0" <= fmt[j] <= "9":
+        j += 1
+    return (int(fmt[i:j]) if j > i else None), j
+
+
 def parse_format(fmt: str) -> FormatSpec:
     """Split a printf format literal (with escapes already decoded) like stap's parser."""
     comps: list = []
@@ -126,27 +137,9 @@ def parse_format(fmt: str) -> FormatSpec:
         if fmt[i] in _FLAGS:  # only one flag character is accepted
             flag = fmt[i]
             i += 1
-        if i < n:
-            if fmt[i] == "*":
-                width = "*"
-                i += 1
-            else:
-                j = i
-                while i < n and fmt[i].isdigit() and fmt[i].isascii():
-                    i += 1
-                if i > j:
-                    width = int(fmt[j:i])
+        width, i = _dimension(fmt, i)
         if i < n and fmt[i] == ".":
-            i += 1
-            if i < n and fmt[i] == "*":
-                prec = "*"
-                i += 1
-            else:
-                j = i
-                while i < n and fmt[i].isdigit() and fmt[i].isascii():
-                    i += 1
-                if i > j:
-                    prec = int(fmt[j:i])
+            prec, i = _dimension(fmt, i + 1)
         if i < n and fmt[i] == "l":
             i += 1
         if i == n:
@@ -206,17 +199,21 @@ def _octal_special(v: int, width, prec) -> str:
     return _pad("0" + digits, width, False)
 
 
-def _binary(v: int, width, prec, flag: str) -> str:
+def _binary(v: int, width, prec, flag: str, room: int = _UNBOUNDED) -> str:
     # _stp_vsprint_binary: precision 1/2/4/8 picks the size; otherwise the width
     # does (if it is 1/2/4/8); the default is 8.  Extra width is NUL padding.
+    # The value is left out when it does not fit in the room left.
     if prec not in (1, 2, 4, 8):
         prec = None
     if width is None:
         width = prec = prec or 8
     elif prec is None:
         prec = width if width in (1, 2, 4, 8) else 8
-    data = (v & ((1 << (8 * prec)) - 1)).to_bytes(prec, "little").decode("latin-1")
-    return _pad(data, width, flag == "-", "\0")
+    pad = "\0" * (width - prec) if width > prec else ""
+    pre, post = ("", pad) if flag == "-" else (pad[:room], "")
+    if len(pre) + prec > room:
+        return pre + post
+    return pre + (v & ((1 << (8 * prec)) - 1)).to_bytes(prec, "little").decode("latin-1") + post
 
 
 def _fault(addr: int) -> StapRuntimeError:
@@ -245,11 +242,17 @@ def _read(read_memory: Optional[ReadMemory], addr: int, n: int) -> bytes:
     return data[:n]
 
 
-def _memory(read_memory, v: int, width, prec, flag: str, hexdump: bool) -> str:
+def _memory(read_memory, v: int, width, prec, flag: str, hexdump: bool,
+            room: int = _UNBOUNDED) -> str:
+    # _stp_vsprint_memory for 'm'/'M': only the bytes that fit are read
     n = prec if prec else 1  # precision 0 or absent reads one byte
-    data = _read(read_memory, v, n)
-    body = data.hex() if hexdump else data.decode("latin-1")
-    body = _pad(body, width, flag == "-")
+    shown = 2 * n if hexdump else n
+    pad = " " * (width - shown) if width is not None and width > shown else ""
+    pre, post = ("", pad) if flag == "-" else (pad[:room], "")
+    avail = room - len(pre)
+    k = min(n, avail // 2 if hexdump else avail)
+    data = _read(read_memory, v, k) if k > 0 else b""
+    body = pre + (data.hex() if hexdump else data.decode("latin-1")) + post
     return body + "\0" if flag == "0" else body
 
 
@@ -280,15 +283,93 @@ def _py_spec(c: Conversion, w: str, p: str) -> Optional[str]:
     return None
 
 
+def _piece(c: Conversion, v, w, p, rm, room: int) -> str:
+    """One conversion with already clamped width/precision (slow path)."""
+    py = _py_spec(c, str(w) if w else "", "" if p is None else ".%d" % p)
+    if py is not None:
+        if c.conv in "uxXop":
+            v &= MASK64
+        elif c.conv == "c":
+            v &= 255
+        return py % v
+    cv = c.conv
+    if cv == "c":
+        return _char_special(v, w, c.flag)
+    if cv == "o":
+        return _octal_special(v, w, p)
+    if cv == "s":
+        return _string_zero(v, w, p)
+    if cv == "b":
+        return _binary(v, w, p, c.flag, room)
+    return _memory(rm, v, w, p, c.flag, cv == "M", room)
+
+
+def _dims(c: Conversion, args: tuple, ai: int):
+    w, p = c.width, c.precision
+    if w == "*":
+        w = _dim(args[ai])
+        ai += 1
+    elif w is not None:
+        w = _clamp(w)
+    if p == "*":
+        p = _dim(args[ai])
+        ai += 1
+    elif p is not None:
+        p = _clamp(p)
+    return w, p, ai
+
+
+def _total_size(spec: FormatSpec, args: tuple) -> int:
+    """The byte count the compiled printf reserves (number_size() & co.)."""
+    total = ai = 0
+    for c in spec.components:
+        if isinstance(c, str):
+            total += len(c)
+            continue
+        w, p, ai = _dims(c, args, ai)
+        if c.conv in "mM":
+            n = (p or 1) * (2 if c.conv == "M" else 1)
+            total += max(n, w or 0) + (c.flag == "0")
+        elif c.conv == "b":
+            size = p if p in (1, 2, 4, 8) else w if w in (1, 2, 4, 8) else 8
+            total += max(size, w or 0)
+        else:
+            total += len(_piece(c, args[ai], w, p, None, _UNBOUNDED))
+        ai += 1
+    return total
+
+
+def _render_bounded(spec: FormatSpec, args: tuple, size: int, rm) -> str:
+    """Write into a `size`-byte buffer the way the compiled printf does: each
+    width/precision is clamped to the room left, output past the end is lost."""
+    out = []
+    used = ai = 0
+    for c in spec.components:
+        room = size - used
+        if room <= 0:
+            break
+        if isinstance(c, str):
+            piece = c
+        else:
+            w, p, ai = _dims(c, args, ai)
+            piece = _piece(c, args[ai], None if w is None else min(w, room),
+                           None if p is None else min(p, room), rm, room)
+            ai += 1
+        piece = piece[:room]
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
 def _max_len(spec: FormatSpec) -> int:
-    """Upper bound of the output length (STP_BUFFER_SIZE if unbounded)."""
+    """Upper bound of the output length (more than STP_BUFFER_SIZE if unbounded)."""
     total = 0
     for c in spec.components:
         if isinstance(c, str):
             total += len(c)
             continue
         if c.width == "*" or c.precision == "*":
-            return STP_BUFFER_SIZE
+            return STP_BUFFER_SIZE + 1
         w, p = _clamp(c.width or 0), _clamp(c.precision or 0)
         if c.conv == "s":
             body = min(p, _MAX_STRING) if c.precision is not None else _MAX_STRING
@@ -310,12 +391,18 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
     Raises FormatError for an invalid format.
     """
     spec = parse_format(fmt)
+    if not spec.arg_types:
+        const = "".join(spec.components)
+        if sprintf:
+            const = const[:_MAX_STRING]
+        return lambda a=(): const
     pyfmt: list = []
     exprs: list = []
     ns: dict = {"_dim": _dim, "_rm": read_memory, "_char_special": _char_special,
                 "_octal_special": _octal_special, "_binary": _binary,
-                "_memory": _memory, "_string_zero": _string_zero}
-    may_nul = False
+                "_memory": _memory, "_string_zero": _string_zero,
+                "StapRuntimeError": StapRuntimeError}
+    may_nul = has_mem = False
     plain = True  # every argument goes straight through, in order
     ai = 0
     for c in spec.components:
@@ -328,10 +415,9 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
             wx = "_dim(a[%d])" % ai
             w = "*"
             ai += 1
-        elif c.width:
-            wx = w = str(_clamp(c.width))
-        elif c.width == 0:
-            wx = "0"
+        elif c.width is not None:
+            wx = str(_clamp(c.width))
+            w = wx if c.width else ""
         if c.precision == "*":
             px = "_dim(a[%d])" % ai
             p = ".*"
@@ -342,27 +428,24 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
         arg = "a[%d]" % ai
         ai += 1
         py = _py_spec(c, w, p)
+        cv, fl = c.conv, c.flag
         if py is not None:
             if w == "*":
                 exprs.append(wx)
-            if p == ".*" and c.conv != "c":  # %c ignores (but consumes) a precision
+            if p == ".*" and cv != "c":  # %c ignores (but consumes) a precision
                 exprs.append(px)
-            if c.conv in "uxXop":
+            if cv in "uxXop":
                 exprs.append(arg + " & %d" % MASK64)
-                plain = False
-            elif c.conv == "c":
+            elif cv == "c":
                 exprs.append(arg + " & 255")
-                plain = False
                 may_nul = True
             else:
                 exprs.append(arg)
-            if w == "*" or p == ".*":
-                plain = False
+            plain = plain and cv in "dis" and w != "*" and p != ".*"
             pyfmt.append(py)
             continue
         plain = False
         pyfmt.append("%s")
-        cv, fl = c.conv, c.flag
         if cv == "c":
             exprs.append("_char_special(%s, %s, %r)" % (arg, wx, fl))
         elif cv == "o":
@@ -375,26 +458,40 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
             exprs.append("_binary(%s, %s, %s, %r)" % (arg, wx, px, fl))
         else:  # m / M
             may_nul = may_nul or cv == "m" or fl == "0"
+            has_mem = True
             exprs.append("_memory(_rm, %s, %s, %s, %r, %r)" % (arg, wx, px, fl, cv == "M"))
     ns["FMT"] = "".join(pyfmt)
+    # printf: the compiled printf reserves at most STP_BUFFER_SIZE bytes.  sprintf:
+    # the result buffer is MAXSTRINGLEN bytes, the last one always the NUL.
     limit = _MAX_STRING if sprintf else STP_BUFFER_SIZE
-    need_cut = _max_len(spec) > limit
+    size = MAXSTRINGLEN if sprintf else STP_BUFFER_SIZE
+    may_overflow = _max_len(spec) > limit
     need_nul = sprintf and may_nul
-    if not exprs:
-        const = "".join(c for c in spec.components if isinstance(c, str))
-        if sprintf:
-            const = const.split("\0", 1)[0]
-        const = const[:limit]
-        return lambda a=(): const
-    if plain and not need_cut and not need_nul:
+    if plain and not may_overflow and not need_nul:
         return ns["FMT"].__mod__  # fastest: the argument tuple goes straight to str %
+
+    def slow(a: tuple) -> str:
+        if sprintf:
+            return _render_bounded(spec, a, size, read_memory)[:_MAX_STRING].split("\0", 1)[0]
+        return _render_bounded(spec, a, min(size, _total_size(spec, a)), read_memory)
+
+    # A %b precision that is not 1/2/4/8 is clamped to the room left in the
+    # buffer, which may turn it into a valid size: only the slow path gets that right.
+    if any(isinstance(c, Conversion) and c.conv == "b" and c.precision not in (None, 1, 2, 4, 8)
+           for c in spec.components):
+        return slow
+    ns["_slow"] = slow
     body = "r = FMT %% (%s,)" % ", ".join(exprs)
-    src = ["def _format(a):", "    " + body]
+    src = ["def _format(a):"]
+    if may_overflow and has_mem:  # a read past the end of the buffer is never made
+        src += ["    try:", "        " + body, "    except StapRuntimeError:",
+                "        return _slow(a)"]
+    else:
+        src.append("    " + body)
+    if may_overflow:
+        src.append("    if len(r) > %d: return _slow(a)" % limit)
     if need_nul:
-        src.append("    k = r.find('\\0')")
-        src.append("    if k >= 0: r = r[:k]")
-    if need_cut:
-        src.append("    r = r[:%d]" % limit)
+        src += ["    k = r.find('\\0')", "    if k >= 0: r = r[:k]"]
     src.append("    return r")
     exec("\n".join(src), ns)  # noqa: S102 - code built only from the parsed format
     fn = ns["_format"]

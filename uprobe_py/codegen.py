@@ -1,0 +1,684 @@
+"""Pass 3: the checked program → Python source, one function per probe and script function.
+
+The generated module is compiled once (program.py). A probe handler is a plain
+function `p_N(c)` taking the per-hit Context; script functions are `f_NAME_ARITY(c,
+...)`. Everything decidable at start-up is decided here: format strings are
+pre-compiled into `fmt_N` callables, regexes into `rx_N`, built-ins bound to
+module names, array limits baked in as constants. Nothing walks the AST per hit.
+
+Names: script locals are `l_x`, globals `g_x`, so they cannot collide with the
+runtime helpers (all starting with `_`) that `runtime/ops.py` exports.
+
+The writer records, for each generated line, the script token a run-time error on
+that line is reported at (stap's `near identifier 'a' at t.stp:3:5`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import nodes as n
+from .builtins.registry import Builtin
+from .lexer import Token
+from .options import Options
+from .runtime import formatting
+from .semantic import LONG, STAT, STRING, FuncInfo, Program, Var
+
+MAX64 = (1 << 63) - 1
+
+
+@dataclass
+class Generated:
+    source: str
+    consts: dict[str, Any]
+    line_tokens: dict[int, Token]
+    handlers: dict[int, str]            # resolved probe index -> function name
+    globals: dict[str, Var]
+    maxnesting: int
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.level = 0
+        self.line_tokens: dict[int, Token] = {}
+
+    def line(self, text: str, tok: Optional[Token] = None) -> None:
+        self.lines.append("    " * self.level + text)
+        if tok is not None:
+            self.line_tokens[len(self.lines)] = tok
+
+    def indent(self) -> None:
+        self.level += 1
+
+    def dedent(self) -> None:
+        self.level -= 1
+
+
+def default_of(t: Optional[str]) -> str:
+    return '""' if t == STRING else "0"
+
+
+class FunctionGen:
+    """Generates one Python function (a probe handler or a script function)."""
+
+    def __init__(self, gen: "Codegen", w: Writer, scope: dict[str, Var], interruptible: bool,
+                 func: Optional[FuncInfo] = None) -> None:
+        self.g = gen
+        self.w = w
+        self.scope = scope
+        self.func = func
+        self.tmp = 0
+        self.risky: Optional[Token] = None
+        self.assigned_globals: set[str] = set()
+        self.maxaction = gen.opts.maxaction * (10 if interruptible else 1)
+        self.loop_stack: list[str] = []
+
+    def t(self) -> str:
+        self.tmp += 1
+        return f"_t{self.tmp}"
+
+    # --- variables ----------------------------------------------------------------
+    def var(self, e: n.Expr) -> Var:
+        v = getattr(e, "sym", None)
+        assert isinstance(v, Var), f"unresolved symbol {getattr(e, 'name', '?')}"
+        if v.scope == "global":
+            return v
+        return self.scope.get(v.name, v)
+
+    def name(self, v: Var) -> str:
+        return f"g_{v.name}" if v.scope == "global" else f"l_{v.name}"
+
+    def key(self, idx: list[Optional[n.Expr]]) -> str:
+        parts = [self.expr(i) if i is not None else "None" for i in idx]
+        return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+    # --- expressions ------------------------------------------------------------
+    def cond(self, e: n.Expr) -> str:
+        """A Python expression whose truth is the stap condition (no int conversion)."""
+        if isinstance(e, n.Binary):
+            if e.op in ("<", ">", "<=", ">=", "==", "!="):
+                return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+            if e.op == "&&":
+                return f"({self.cond(e.left)} and {self.cond(e.right)})"
+            if e.op == "||":
+                return f"({self.cond(e.left)} or {self.cond(e.right)})"
+        if isinstance(e, n.Unary) and e.op == "!":
+            return f"(not {self.cond(e.operand)})"
+        if isinstance(e, n.InArray):
+            return self.in_array(e, as_cond=True)
+        return self.expr(e)
+
+    def expr(self, e: n.Expr) -> str:
+        if isinstance(e, n.Literal):
+            if isinstance(e.value, str):
+                return repr(e.value[: self.g.maxlen])
+            return repr(e.value)
+        if isinstance(e, n.Symbol):
+            v = self.var(e)
+            return self.name(v)
+        if isinstance(e, n.ArrayRef):
+            v = self.var(e)
+            if v.type == STAT:
+                return f"g_{v.name}.get({self.key(e.indexes)})"
+            return f"g_{v.name}.get({self.key(e.indexes)}, {default_of(v.type)})"
+        if isinstance(e, n.Unary):
+            o = self.expr(e.operand)
+            if e.op == "-":
+                return f"_w(-{o})"
+            if e.op == "!":
+                return f"(0 if {self.cond(e.operand)} else 1)"
+            if e.op == "~":
+                return f"(~{o})"
+            return o
+        if isinstance(e, n.Binary):
+            return self.binary(e)
+        if isinstance(e, n.Ternary):
+            return f"({self.expr(e.true)} if {self.cond(e.cond)} else {self.expr(e.false)})"
+        if isinstance(e, n.Assign):
+            return self.assign_expr(e)
+        if isinstance(e, n.IncDec):
+            return self.incdec_expr(e)
+        if isinstance(e, n.InArray):
+            return self.in_array(e, as_cond=False)
+        if isinstance(e, n.Regex):
+            rx = self.g.regex(str(e.pattern.value), e.pattern.tok)
+            neg = "not " if e.op == "!~" else ""
+            return f"(1 if {neg}_rematch(c, {rx}, {self.expr(e.left)}) else 0)"
+        if isinstance(e, n.StatOp):
+            self.risky = e.tok
+            fn = {"@count": "_s_count", "@sum": "_s_sum", "@min": "_s_min", "@max": "_s_max",
+                  "@avg": "_s_avg", "@variance": "_s_variance"}[e.op]
+            return f"{fn}({self.expr(e.stat)})"
+        if isinstance(e, n.Hist):
+            self.risky = e.tok
+            if e.bucket is not None:
+                return f"_hist_index({self.expr(e.stat)}, {self.expr(e.bucket)})"
+            return self.hist_text(e)
+        if isinstance(e, n.Call):
+            return self.call(e)
+        if isinstance(e, n.PrintFormat):
+            return self.print_format(e)
+        if isinstance(e, n.Special):
+            if e.op == "@defined":
+                return "0"
+        raise AssertionError(f"cannot generate {type(e).__name__}")
+
+    def hist_text(self, e: n.Hist) -> str:
+        if e.kind == "log":
+            return f"_fmt_hist_log({self.expr(e.stat)})"
+        lo, hi, step = (p.value for p in e.params)  # type: ignore[attr-defined]
+        return f"_fmt_hist_linear({self.expr(e.stat)}, {lo}, {hi}, {step})"
+
+    def binary(self, e: n.Binary) -> str:
+        op = e.op
+        a, b = self.expr(e.left), self.expr(e.right)
+        if op == ".":
+            return f"({a} + {b})[:{self.g.maxlen}]"
+        if op in ("<", ">", "<=", ">=", "==", "!="):
+            return f"(1 if {a} {op} {b} else 0)"
+        if op in ("&&", "||"):
+            return f"(1 if {self.cond(e)} else 0)"
+        if op in ("+", "-", "*"):
+            return f"_w({a} {op} {b})"
+        if op in ("&", "|", "^"):
+            return f"({a} {op} {b})"
+        self.risky = e.tok
+        fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}[op]
+        return f"{fn}({a}, {b})"
+
+    def in_array(self, e: n.InArray, as_cond: bool) -> str:
+        arr = e.array
+        v = self.var(arr)
+        if any(i is None for i in arr.indexes):
+            test = f"_in_wild(g_{v.name}, ({', '.join(self.expr(i) if i else 'None' for i in arr.indexes)},))"
+            return test
+        test = f"{self.key(arr.indexes)} in g_{v.name}"
+        return f"({test})" if as_cond else f"(1 if {test} else 0)"
+
+    def value_op(self, op: str, cur: str, val: str) -> str:
+        """The new value of `cur OP= val`."""
+        if op == ".=":
+            return f"({cur} + {val})[:{self.g.maxlen}]"
+        o = op[:-1]
+        if o in ("+", "-", "*"):
+            return f"_w({cur} {o} {val})"
+        if o in ("&", "|", "^"):
+            return f"({cur} {o} {val})"
+        fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}[o]
+        return f"{fn}({cur}, {val})"
+
+    def assign_expr(self, e: n.Assign) -> str:
+        tgt = e.target
+        val = self.expr(e.value)
+        if isinstance(tgt, n.Symbol):
+            v = self.var(tgt)
+            name = self.name(v)
+            if v.scope == "global":
+                self.assigned_globals.add(name)
+            if e.op == "<<<":
+                return f"_stat_add_scalar({name}, {val})"
+            if e.op == "=":
+                return f"({name} := {val})"
+            return f"({name} := {self.value_op(e.op, name, val)})"
+        assert isinstance(tgt, n.ArrayRef)
+        v = self.var(tgt)
+        self.risky = tgt.tok
+        arr = f"g_{v.name}"
+        if e.op == "<<<":
+            return f"_stat_add_elem({arr}, {self.key(tgt.indexes)}, {val})"
+        if e.op == "=":
+            return f"_aset({arr}, {self.key(tgt.indexes)}, {val})"
+        k = self.t()
+        cur = f"{arr}.get({k}, {default_of(v.type)})"
+        return f"_aset({arr}, ({k} := {self.key(tgt.indexes)}), {self.value_op(e.op, cur, val)})"
+
+    def incdec_expr(self, e: n.IncDec) -> str:
+        d = "+" if e.op == "++" else "-"
+        tgt = e.target
+        if isinstance(tgt, n.Symbol):
+            v = self.var(tgt)
+            name = self.name(v)
+            if v.scope == "global":
+                self.assigned_globals.add(name)
+            new = f"({name} := _w({name} {d} 1))"
+            if e.prefix:
+                return new
+            inv = "-" if d == "+" else "+"
+            return f"_w({new} {inv} 1)"
+        assert isinstance(tgt, n.ArrayRef)
+        v = self.var(tgt)
+        self.risky = tgt.tok
+        return f"_incdec(g_{v.name}, {self.key(tgt.indexes)}, {d}1, {e.prefix})"
+
+    def call(self, e: n.Call) -> str:
+        args = [self.expr(a) for a in e.args]
+        tgt = e.target
+        self.risky = e.tok
+        if isinstance(tgt, FuncInfo):
+            return f"{tgt.pyname}(c{''.join(', ' + a for a in args)})"
+        assert isinstance(tgt, Builtin)
+        name = self.g.builtin(tgt)
+        if tgt.needs_ctx:
+            args = ["c"] + args
+        text = f"{name}({', '.join(args)})"
+        if tgt.ret == STRING:
+            text = f"{text}[:{self.g.maxlen}]"
+        return text
+
+    def to_text(self, e: n.Expr) -> str:
+        """An argument of print/println/printd as text."""
+        if e.type == "hist":
+            return self.expr(e)
+        if e.type == STRING:
+            return self.expr(e)
+        return f"str({self.expr(e)})"
+
+    def print_format(self, e: n.PrintFormat) -> str:
+        name = e.name
+        base = name[1:] if name.startswith("s") else name
+        if base == "printf":
+            fmt = self.g.format(str(e.fmt.value), name == "sprintf")  # type: ignore[union-attr]
+            args = [self.expr(a) for a in e.args]
+            self.risky = e.tok
+            tup = "(" + "".join(a + ", " for a in args) + ")"
+            text = f"{fmt}({tup})"
+        elif base in ("printd", "printdln"):
+            delim = repr(str(e.fmt.value))  # type: ignore[union-attr]
+            parts = [self.to_text(a) for a in e.args]
+            text = f"{delim}.join(({''.join(p + ', ' for p in parts)}))"
+            if base == "printdln":
+                text = f"({text} + '\\n')"
+        else:
+            parts = [self.to_text(a) for a in e.args]
+            text = " + ".join(parts) if len(parts) > 1 else parts[0]
+            if base == "println":
+                if len(e.args) == 1 and e.args[0].type == "hist":
+                    pass   # println of a histogram adds no newline (stap runtime)
+                else:
+                    text = f"({text} + '\\n')"
+        if name == "sprintf":
+            return text   # the sprintf formatter already cuts to MAXSTRINGLEN
+        if name.startswith("s"):
+            return f"({text})[:{self.g.maxlen}]"
+        return f"_out({text})"
+
+    # --- statements -------------------------------------------------------------
+    def stmts(self, body: n.Stmt) -> None:
+        if isinstance(body, n.Block):
+            if not body.stmts:
+                self.w.line("pass")
+            for s in body.stmts:
+                self.stmt(s)
+        else:
+            self.stmt(body)
+
+    def line(self, text: str, tok: Token) -> None:
+        self.w.line(text, self.risky or tok)
+        self.risky = None
+
+    def stmt(self, s: n.Stmt) -> None:
+        w = self.w
+        self.risky = None
+        if isinstance(s, n.Block):
+            if not s.stmts:
+                w.line("pass")
+            for x in s.stmts:
+                self.stmt(x)
+        elif isinstance(s, n.Null):
+            w.line("pass")
+        elif isinstance(s, n.ExprStmt):
+            self.expr_stmt(s.expr)
+        elif isinstance(s, n.If):
+            self.line(f"if {self.cond(s.cond)}:", s.tok)
+            w.indent()
+            self.stmts(s.then)
+            w.dedent()
+            if s.orelse is not None:
+                w.line("else:")
+                w.indent()
+                self.stmts(s.orelse)
+                w.dedent()
+        elif isinstance(s, n.While):
+            self.line(f"while {self.cond(s.cond)}:", s.tok)
+            w.indent()
+            self.action_check(s.body, s.tok)
+            self.stmts(s.body)
+            w.dedent()
+        elif isinstance(s, n.For):
+            if s.init is not None:
+                self.expr_stmt(s.init)
+            first = self.t()
+            w.line(f"{first} = True")
+            w.line("while True:")
+            w.indent()
+            w.line(f"if {first}:")
+            w.line(f"    {first} = False")
+            if s.incr is not None:
+                w.line("else:")
+                w.indent()
+                self.expr_stmt(s.incr)
+                w.dedent()
+            if s.cond is not None:
+                self.line(f"if not {self.cond(s.cond)}:", s.tok)
+                w.line("    break")
+            self.action_check(s.body, s.tok)
+            self.stmts(s.body)
+            w.dedent()
+        elif isinstance(s, n.Foreach):
+            self.foreach(s)
+        elif isinstance(s, n.Break):
+            w.line("break")
+        elif isinstance(s, n.Continue):
+            w.line("continue")
+        elif isinstance(s, n.Next):
+            w.line("return" if self.func is None else f"return {default_of(self.func.ret)}")
+        elif isinstance(s, n.Return):
+            if s.value is None:
+                w.line(f"return {default_of(self.func.ret if self.func else None)}")
+            else:
+                self.line(f"return {self.expr(s.value)}", s.tok)
+        elif isinstance(s, n.Delete):
+            self.delete(s)
+        elif isinstance(s, n.TryCatch):
+            w.line("try:")
+            w.indent()
+            self.stmts(s.body)
+            w.dedent()
+            w.line("except _StapRuntimeError as _e:")
+            w.indent()
+            if s.var is not None:
+                v = self.var(s.var)
+                name = self.name(v)
+                if v.scope == "global":
+                    self.assigned_globals.add(name)
+                w.line(f"{name} = _e.msg[:{self.g.maxlen}]")
+            self.stmts(s.handler)
+            w.dedent()
+        else:
+            raise AssertionError(f"cannot generate {type(s).__name__}")
+
+    def action_check(self, body: n.Stmt, tok: Token) -> None:
+        k = len(body.stmts) + 1 if isinstance(body, n.Block) else 2
+        self.w.line(f"c.actions += {k}")
+        self.w.line(f"if c.actions > {self.maxaction}: _maxaction()", tok)
+
+    def expr_stmt(self, e: n.Expr) -> None:
+        w = self.w
+        tok = e.tok
+        if isinstance(e, n.Assign) and isinstance(e.target, n.Symbol):
+            v = self.var(e.target)
+            name = self.name(v)
+            if v.scope == "global":
+                self.assigned_globals.add(name)
+            val = self.expr(e.value)
+            if e.op == "<<<":
+                self.line(f"{name}.add({val})", tok)
+            elif e.op == "=":
+                self.line(f"{name} = {val}", tok)
+            else:
+                self.line(f"{name} = {self.value_op(e.op, name, val)}", tok)
+            return
+        if isinstance(e, n.Assign) and isinstance(e.target, n.ArrayRef):
+            v = self.var(e.target)
+            arr = f"g_{v.name}"
+            key = self.key(e.target.indexes)
+            val = self.expr(e.value)
+            atok = e.target.tok
+            if e.op == "<<<":
+                self.line(f"_stat_add_elem({arr}, {key}, {val})", atok)
+                return
+            k = self.t()
+            self.line(f"{k} = {key}", atok)
+            if e.op == "=":
+                self.line(f"{k}_v = {val}", e.value.tok)
+            else:
+                cur = f"{arr}.get({k}, {default_of(v.type)})"
+                self.line(f"{k}_v = {self.value_op(e.op, cur, val)}", e.tok)
+            w.line(f"if len({arr}) >= {arr}.limit and {k} not in {arr}: {arr}.make_room({k})", atok)
+            w.line(f"{arr}[{k}] = {k}_v")
+            return
+        if isinstance(e, n.IncDec) and isinstance(e.target, n.ArrayRef):
+            v = self.var(e.target)
+            arr = f"g_{v.name}"
+            k = self.t()
+            d = "+" if e.op == "++" else "-"
+            atok = e.target.tok
+            self.line(f"{k} = {self.key(e.target.indexes)}", atok)
+            w.line(f"{k}_v = {arr}.get({k}, 0) {d} 1")
+            w.line(f"if len({arr}) >= {arr}.limit and {k} not in {arr}: {arr}.make_room({k})", atok)
+            w.line(f"{arr}[{k}] = {k}_v if {-MAX64 - 1} <= {k}_v <= {MAX64} else _w({k}_v)")
+            return
+        if isinstance(e, n.IncDec) and isinstance(e.target, n.Symbol):
+            v = self.var(e.target)
+            name = self.name(v)
+            if v.scope == "global":
+                self.assigned_globals.add(name)
+            d = "+" if e.op == "++" else "-"
+            w.line(f"{name} = _w({name} {d} 1)", tok)
+            return
+        text = self.expr(e)
+        self.line(text, tok)
+
+    def delete(self, s: n.Delete) -> None:
+        t = s.target
+        if isinstance(t, n.ArrayRef):
+            v = self.var(t)
+            if any(i is None for i in t.indexes):
+                pat = ", ".join(self.expr(i) if i else "None" for i in t.indexes)
+                self.line(f"_delete_wild(g_{v.name}, ({pat},))", s.tok)
+            else:
+                self.line(f"g_{v.name}.pop({self.key(t.indexes)}, None)", s.tok)
+            return
+        assert isinstance(t, n.Symbol)
+        v = self.var(t)
+        name = self.name(v)
+        if v.arity or v.type == STAT:
+            self.line(f"{name}.clear()", s.tok)
+        else:
+            if v.scope == "global":
+                self.assigned_globals.add(name)
+            self.line(f"{name} = {default_of(v.type)}", s.tok)
+
+    def foreach(self, s: n.Foreach) -> None:
+        w = self.w
+        keys = []
+        for k in s.keys:
+            kv = self.var(k)
+            keys.append(self.name(kv))
+            if kv.scope == "global":
+                self.assigned_globals.add(self.name(kv))
+        val_name = "_"
+        if s.value is not None:
+            vv = self.var(s.value)
+            val_name = self.name(vv)
+        limit = self.expr(s.limit) if s.limit is not None else "None"
+        if isinstance(s.array, n.Hist):
+            src = f"_hist_buckets({self.expr(s.array.stat)})"
+            if limit != "None":
+                src = f"{src}[:max(0, {limit})]"
+            self.line(f"for {keys[0]}, {val_name} in {src}:", s.tok)
+        else:
+            v = self.var(s.array)
+            pattern = "None"
+            if isinstance(s.array, n.ArrayRef):
+                pattern = "(" + "".join((self.expr(i) if i else "None") + ", " for i in s.array.indexes) + ")"
+            agg = repr(s.sort_agg)
+            src = (f"_foreach_items(g_{v.name}, {s.sort_col!r}, {s.sort_dir}, {agg}, {limit}, {pattern}, "
+                   f"{len(s.keys)})")
+            target = keys[0] if len(keys) == 1 else "(" + ", ".join(keys) + ")"
+            self.line(f"for {target}, {val_name} in {src}:", s.tok)
+        w.indent()
+        self.action_check(s.body, s.tok)
+        self.stmts(s.body)
+        w.dedent()
+
+    # --- whole functions --------------------------------------------------------
+    def emit(self, header: str, body: n.Stmt, prologue: list[str], epilogue: list[str],
+             locals_: dict[str, Var], params: set[str], uses_actions: bool) -> None:
+        w = self.w
+        w.line(header)
+        w.indent()
+        start = len(w.lines)
+        for line in prologue:
+            w.line(line)
+        for name, v in sorted(locals_.items()):
+            if name in params or v.scope != "local":
+                continue
+            w.line(f"l_{name} = {default_of(v.type)}")
+        if uses_actions:
+            w.line("c.actions = 0")
+        self.stmts(body)
+        for line in epilogue:
+            w.line(line)
+        w.dedent()
+        if self.assigned_globals:
+            w.lines.insert(start, "    global " + ", ".join(sorted(self.assigned_globals)))
+            # line numbers after the insertion moved by one
+            moved = {}
+            for ln, tok in w.line_tokens.items():
+                moved[ln + 1 if ln > start else ln] = tok
+            w.line_tokens = moved
+
+
+def has_loops_or_calls(node: Any) -> bool:
+    if isinstance(node, (n.While, n.For, n.Foreach)):
+        return True
+    if isinstance(node, n.Call) and isinstance(node.target, FuncInfo):
+        return True
+    if isinstance(node, list):
+        return any(has_loops_or_calls(x) for x in node)
+    if isinstance(node, n.Node):
+        for f in getattr(node, "__dataclass_fields__", {}):
+            if f == "tok":
+                continue
+            val = getattr(node, f)
+            if isinstance(val, (n.Node, list)) and has_loops_or_calls(val):
+                return True
+    return False
+
+
+class Codegen:
+    def __init__(self, prog: Program, opts: Options) -> None:
+        self.prog = prog
+        self.opts = opts
+        self.maxlen = opts.maxstringlen - 1
+        self.maxlen_total = opts.maxstringlen
+        self.consts: dict[str, Any] = {}
+        self._formats: dict[tuple[str, bool], str] = {}
+        self._regexes: dict[str, str] = {}
+
+    def format(self, fmt: str, sprintf: bool) -> str:
+        name = self._formats.get((fmt, sprintf))
+        if name is None:
+            name = f"fmt_{len(self._formats)}"
+            self._formats[(fmt, sprintf)] = name
+            self.consts[name] = formatting.compile_format(fmt, sprintf=sprintf)
+        return name
+
+    def regex(self, pattern: str, tok: Token) -> str:
+        from .runtime.regex import compile_regex
+        name = self._regexes.get(pattern)
+        if name is None:
+            name = f"rx_{len(self._regexes)}"
+            self._regexes[pattern] = name
+            self.consts[name] = compile_regex(pattern)
+        return name
+
+    def builtin(self, b: Builtin) -> str:
+        name = f"b_{b.name}_{len(b.params)}"
+        self.consts[name] = b.impl
+        return name
+
+    def generate(self) -> Generated:
+        w = Writer()
+        w.line("# generated by uprobe-py: one function per probe handler and script function")
+        recursive = self.recursive_functions()
+        maxnesting = self.opts.maxnesting if self.opts.maxnesting is not None else \
+            self.static_depth() + (10 if recursive else 0)
+        for fi in sorted(self.prog.functions.values(), key=lambda f: f.pyname):
+            fg = FunctionGen(self, w, fi.locals, False, fi)
+            params = ", ".join(f"l_{p.name}" for p in fi.params)
+            check = fi.pyname in recursive or self.opts.maxnesting is not None
+            w.line("")
+            if check:
+                self.emit_checked_function(w, fi, maxnesting)
+                continue
+            fg.emit(f"def {fi.pyname}(c{', ' + params if params else ''}):", fi.node.body,
+                    [], [f"return {default_of(fi.ret)}"], fi.locals,
+                    {p.name for p in fi.params}, False)
+        handlers: dict[int, str] = {}
+        for rp in self.prog.probes:
+            name = f"p_{rp.index}"
+            handlers[rp.index] = name
+            interruptible = rp.spec.family in ("begin", "end", "error", "never")
+            scope = self.prog.probe_locals.get(id(rp.body), {})
+            fg = FunctionGen(self, w, scope, interruptible)
+            w.line("")
+            w.line(f"# {rp.pp}  ({rp.probe.tok.loc})")
+            prologue = []
+            if rp.condition is not None:
+                prologue = [f"if not {fg.cond(rp.condition)}: return"]
+            fg.emit(f"def {name}(c):", rp.body, prologue, [], scope, set(), has_loops_or_calls(rp.body))
+        return Generated("\n".join(w.lines) + "\n", self.consts, w.line_tokens, handlers,
+                         self.prog.globals, maxnesting)
+
+    def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
+        fg = FunctionGen(self, w, fi.locals, False, fi)
+        params = ", ".join(f"l_{p.name}" for p in fi.params)
+        w.line(f"def {fi.pyname}(c{', ' + params if params else ''}):")
+        w.indent()
+        start = len(w.lines)
+        w.line(f"if c.nesting >= {maxnesting}: _maxnesting()", fi.node.tok)
+        w.line("c.nesting += 1")
+        w.line("try:")
+        w.indent()
+        pnames = {p.name for p in fi.params}
+        for name, v in sorted(fi.locals.items()):
+            if name not in pnames and v.scope == "local":
+                w.line(f"l_{name} = {default_of(v.type)}")
+        fg.stmts(fi.node.body)
+        w.line(f"return {default_of(fi.ret)}")
+        w.dedent()
+        w.line("finally:")
+        w.line("    c.nesting -= 1")
+        w.dedent()
+        if fg.assigned_globals:
+            w.lines.insert(start, "    global " + ", ".join(sorted(fg.assigned_globals)))
+            w.line_tokens = {(ln + 1 if ln > start else ln): t for ln, t in w.line_tokens.items()}
+
+    def call_graph(self) -> dict[str, set[str]]:
+        return {fi.pyname: set(fi.calls) for fi in self.prog.functions.values()}
+
+    def recursive_functions(self) -> set[str]:
+        graph = self.call_graph()
+        out: set[str] = set()
+        for start in graph:
+            stack = list(graph[start])
+            seen: set[str] = set()
+            while stack:
+                f = stack.pop()
+                if f == start:
+                    out.add(start)
+                    break
+                if f in seen:
+                    continue
+                seen.add(f)
+                stack.extend(graph.get(f, ()))
+        return out
+
+    def static_depth(self) -> int:
+        graph = self.call_graph()
+        memo: dict[str, int] = {}
+
+        def depth(f: str, path: frozenset[str]) -> int:
+            if f in memo:
+                return memo[f]
+            best = 1 + max((depth(g, path | {f}) for g in graph.get(f, ()) if g not in path), default=0)
+            memo[f] = best
+            return best
+        return max((depth(f, frozenset()) for f in graph), default=0)
+
+
+def generate(prog: Program, opts: Options) -> Generated:
+    return Codegen(prog, opts).generate()

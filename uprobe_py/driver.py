@@ -1,0 +1,193 @@
+"""The pass order, written down once: parse → elaborate → check → generate → load → run.
+
+Each pass is a plain function call on the previous pass's output; `-p N` stops
+after pass N and prints that pass's listing, as stap does:
+  -p1  the parsed script            -p2  resolved probes, globals, functions
+  -p3  the generated Python         -p4  compile only        -p5  run (default)
+Diagnostics are raised as `CompileFailed` for the CLI to print.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from . import nodes as n
+from .builtins.registry import Builtin
+from .codegen import Generated, generate
+from .diagnostics import CompileFailed, Diagnostic
+from .elaborate import Resolved, elaborate
+from .frontend import load_library_macros, parse_script_source
+from .options import Options
+from .preprocess import Environment
+from .semantic import STAT, FuncInfo, Program, check, type_name
+from .source import Source
+from .tapsets import PACKAGE_TAPSET_DIR, TapsetLibrary
+
+
+@dataclass
+class Compiled:
+    script: n.Script
+    probes: list[Resolved]
+    program: Program
+    generated: Optional[Generated] = None
+    warnings: list[Diagnostic] | None = None
+
+
+def _usage() -> str:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return f"{int(ru.ru_maxrss)}res kb, in {int(ru.ru_utime * 1000)}usr/{int(ru.ru_stime * 1000)}sys"
+
+
+class Timer:
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.t0 = time.monotonic()
+
+    def done(self, text: str) -> None:
+        if self.opts.verbose:
+            real = int((time.monotonic() - self.t0) * 1000)
+            sys.stderr.write(f"{text} using {_usage()}/{real}real ms.\n")
+        self.t0 = time.monotonic()
+
+
+def tapset_dirs(opts: Options) -> list[str]:
+    return [PACKAGE_TAPSET_DIR] + list(opts.include_dirs)
+
+
+def environment(opts: Options) -> Environment:
+    env = Environment(guru=opts.guru)
+    env.systemtap_v = opts.compatible
+    if opts.unprivileged:
+        env.privilege = "stapusr"
+    return env
+
+
+def parse_pass(opts: Options) -> tuple[n.Script, Environment, Any, TapsetLibrary]:
+    env = environment(opts)
+    dirs = tapset_dirs(opts)
+    macros = load_library_macros(dirs, env)
+    assert opts.script_text is not None
+    source = Source(opts.script_name, opts.script_text)
+    script, diags = parse_script_source(source, env, opts.args, macros)
+    if not opts.guru:
+        diags += embedded_code_errors(script)
+    if diags:
+        raise CompileFailed(1, diags)
+    return script, env, macros, TapsetLibrary(dirs, env, macros)
+
+
+def embedded_code_errors(script: n.Script) -> list[Diagnostic]:
+    out = []
+    for e in script.embedded:
+        out.append(Diagnostic("parse error", "embedded code in unprivileged script; need stap -g", e.tok))
+    for f in script.functions:
+        if isinstance(f.body, n.EmbeddedStmt):
+            out.append(Diagnostic("parse error", "embedded code in unprivileged script; need stap -g",
+                                  f.body.tok))
+    return out
+
+
+def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> Compiled:
+    aliases = list(script.aliases)
+    extra_functions: list[n.Function] = []
+    extra_globals: list[n.Global] = []
+    # pull in tapset files defining aliases the script's probe points may need
+    for probe in script.probes:
+        for point in probe.points:
+            for path in library.files_defining_alias(point.components[0].name):
+                lib_script = library.load(path)
+                if lib_script is not None:
+                    aliases += lib_script.aliases
+                    extra_functions += lib_script.functions
+                    extra_globals += lib_script.globals
+    probes, diags = elaborate(script.probes, aliases)
+    diags = library.errors + diags
+    if diags:
+        raise CompileFailed(2, diags)
+    if not probes:
+        raise CompileFailed(2, [Diagnostic("semantic error", "no probes found")])
+    program, errors = check(script, probes, library, extra_functions, extra_globals)
+    if errors:
+        raise CompileFailed(2, errors)
+    return Compiled(script, probes, program, warnings=program.warnings)
+
+
+def listing_pass2(c: Compiled) -> str:
+    """stap's `-p2` listing: globals, functions, probes with their locals."""
+    out: list[str] = []
+    prog = c.program
+    used = [v for v in prog.globals.values() if v.read or v.written]
+    if used:
+        out.append("# globals")
+        for v in used:
+            size = f"[{v.decl.size}]" if v.decl is not None and v.decl.size else ""
+            idx = f" [{', '.join(type_name(t) for t in v.index_types)}]" if v.arity else ""
+            out.append(f"{v.name}{size}:{type_name(v.type)}{idx}")
+    funcs: list[str] = []
+    for fi in sorted(prog.functions.values(), key=lambda f: f.node.name):
+        params = ", ".join(f"{p.name}:{type_name(p.type)}" for p in fi.params)
+        funcs.append(f"{fi.node.name}:{type_name(fi.ret)} ({params})")
+    seen: set[str] = set()
+    for b in sorted(_used_builtins(c), key=lambda b: b.name):
+        if b.name in seen:
+            continue
+        seen.add(b.name)
+        names = list(inspect.signature(b.impl).parameters)[1 if b.needs_ctx else 0:]
+        params = ", ".join(f"{nm}:{type_name(t)}" for nm, t in zip(names, b.params))
+        funcs.append(f"{b.name}:{type_name(b.ret)} ({params})")
+    if funcs:
+        out.append("# functions")
+        out.extend(sorted(funcs))
+    out.append("# probes")
+    for p in c.probes:
+        out.append(f"{p.pp} /* <- {p.derivation} */")
+        locals_ = prog.probe_locals.get(id(p.body), {})
+        shown = [v for v in locals_.values() if v.scope == "local"]
+        if shown:
+            out.append("  # locals")
+            out.extend(f"  {v.name}:{type_name(v.type)}" for v in shown)
+    return "\n".join(out) + "\n"
+
+
+def _used_builtins(c: Compiled) -> list[Builtin]:
+    found: list[Builtin] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, n.Call) and isinstance(node.target, Builtin):
+            found.append(node.target)
+        if isinstance(node, list):
+            for x in node:
+                visit(x)
+        elif isinstance(node, n.Node):
+            for f in node.__dataclass_fields__:
+                if f != "tok":
+                    val = getattr(node, f)
+                    if isinstance(val, (n.Node, list)):
+                        visit(val)
+    for p in c.probes:
+        visit(p.body)
+    for fi in c.program.functions.values():
+        visit(fi.node.body)
+    return found
+
+
+def compile_script(opts: Options) -> Compiled:
+    timer = Timer(opts)
+    script, _env, _macros, library = parse_pass(opts)
+    timer.done(f"Pass 1: parsed user script and {len(library.loaded)} library scripts")
+    if opts.last_pass == 1:
+        return Compiled(script, [], None)  # type: ignore[arg-type]
+    compiled = elaborate_pass(script, library, opts)
+    timer.done(f"Pass 2: analyzed script: {len(compiled.probes)} probes, "
+               f"{len(compiled.program.functions)} functions, 0 embeds, "
+               f"{len(compiled.program.globals)} globals")
+    if opts.last_pass == 2:
+        return compiled
+    compiled.generated = generate(compiled.program, opts)
+    timer.done("Pass 3: translated to Python source")
+    return compiled

@@ -1,0 +1,84 @@
+"""The registry of probe-point families and the seams later families plug into.
+
+A family is an object with:
+  - `names`: the first components it owns (e.g. ("timer",)),
+  - `resolve(point, components, options) -> list[ProbeSpec]`, raising
+    `ProbeResolveError` with stap's wording when the point is wrong,
+  - `engine`: the class (an `Engine`) that delivers its events at run time,
+  - `list_points()` for `-l`/`-L`.
+Later issues add `process`, `perf`, `kernel.trace` families by registering here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol
+
+from ..lexer import Token
+
+
+class ProbeResolveError(Exception):
+    """A probe point that a family recognised but cannot accept."""
+
+    def __init__(self, msg: str, tok: Optional[Token] = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.tok = tok
+
+
+@dataclass
+class ProbeSpec:
+    """One resolved probe: which family/engine fires it and with what parameters."""
+    family: str
+    pp: str                              # canonical text, what pp() returns
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """What the session's dispatch loop needs from an event source.
+
+    An engine is created once per session with the probes of its family and the
+    function to call for a hit: `fire(probe_index, context_updates)`.
+    """
+
+    def start(self) -> None: ...
+    def next_timeout(self, now: float) -> Optional[float]: ...   # seconds until due, None if idle
+    def filenos(self) -> list[int]: ...                          # fds to wait on
+    def poll(self, now: float) -> None: ...                      # deliver whatever is due
+    def stop(self) -> None: ...
+
+
+class Family(Protocol):
+    names: tuple[str, ...]
+
+    def resolve(self, components: list[Any], tok: Token) -> list[ProbeSpec]: ...
+
+    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional[Engine]: ...
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    for name in family.names:
+        FAMILIES[name] = family
+    return family
+
+
+def find_family(name: str) -> Optional[Family]:
+    _load()
+    return FAMILIES.get(name)
+
+
+def all_family_names() -> list[str]:
+    _load()
+    return sorted(FAMILIES)
+
+
+_loaded = False
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import begin_end, timers  # noqa: F401  (registration side effect)

@@ -1,0 +1,68 @@
+"""Generated source → a loaded `Program`: compiled once, handlers looked up by probe index.
+
+The module is compiled under the name `<uprobe-py SCRIPT>` and registered in
+`linecache`, so a traceback (with --show-traceback) shows the generated lines.
+Its namespace holds only the runtime's exported helpers, the pre-compiled
+constants (formats, regexes, built-ins) and the script's globals.
+"""
+from __future__ import annotations
+
+import linecache
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .codegen import Generated
+from .lexer import Token
+from .options import Options
+from .runtime.arrays import StapArray
+from .runtime.ops import EXPORTED
+from .runtime.stats import Stat
+from .semantic import STAT, STRING, Var
+
+
+@dataclass
+class Program:
+    filename: str
+    namespace: dict[str, Any]
+    handlers: dict[int, Callable[[Any], None]]
+    line_tokens: dict[int, Token]
+    globals: dict[str, Var]
+
+    def token_for(self, tb: Any) -> Optional[Token]:
+        """The script token of the innermost generated-code frame of a traceback."""
+        found = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.filename:
+                found = self.line_tokens.get(tb.tb_lineno)
+            tb = tb.tb_next
+        return found
+
+
+def initial_value(v: Var, opts: Options) -> Any:
+    if v.arity:
+        limit = v.decl.size if v.decl is not None and v.decl.size else opts.maxmapentries
+        sized = bool(v.decl is not None and v.decl.size)
+        wrap = bool(v.decl is not None and v.decl.wrap)
+        if v.type == STAT:
+            return StapArray(limit, wrap, sized, v.hist, v.stat_shift)
+        return StapArray(limit, wrap, sized)
+    if v.type == STAT:
+        return Stat(v.hist, v.stat_shift, False)
+    if v.decl is not None and v.decl.init is not None:
+        return v.decl.init.value
+    return "" if v.type == STRING else 0
+
+
+def load(gen: Generated, opts: Options, output_write: Callable[[str], None]) -> Program:
+    filename = f"<uprobe-py {opts.script_name}>"
+    ns: dict[str, Any] = dict(EXPORTED)
+    ns.update(gen.consts)
+    ns["_out"] = output_write
+    for name, v in gen.globals.items():
+        ns[f"g_{name}"] = initial_value(v, opts)
+    code = compile(gen.source, filename, "exec")
+    lines = gen.source.splitlines(True)
+    linecache.cache[filename] = (len(gen.source), None, lines, filename)
+    exec(code, ns)
+    handlers = {idx: ns[name] for idx, name in gen.handlers.items()}
+    return Program(filename, ns, handlers, gen.line_tokens, gen.globals)

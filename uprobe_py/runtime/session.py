@@ -1,0 +1,268 @@
+"""Pass 5: run a loaded program — begin probes, the event loop, end/error probes, exit status.
+
+The session is the single dispatch loop. It runs `begin` probes in sequence
+order, starts the engines of the other families (timers now; ptrace, perf and
+tracefs later), then sleeps on their file descriptors and deadlines until
+`exit()`, a run-time error, Ctrl-C/SIGTERM, `-T`, or the end of the `-c`
+command. Then it runs `end` probes (or `error` probes after a run-time error),
+prints the globals the script wrote but never read, as stap does, and flushes.
+
+Run-time errors are reported in stap's shape, `ERROR: MSG near TOKEN at
+FILE:LINE:COL`, the token found from the generated code's line map.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import time
+from typing import Any, Optional
+
+from ..diagnostics import describe_token
+from ..options import Options
+from ..probes.registry import find_family
+from ..semantic import LONG, STAT, STRING, Var
+from .context import Context
+from .errors import StapRuntimeError
+from .formatting import compile_format
+from .output import Output, stderr_write
+from .stats import Stat, count, sort_key
+
+
+class Abort(Exception):
+    """abort(): leave the handler and the session at once, running no end probes."""
+
+
+class Session:
+    def __init__(self, program: Any, probes: list[Any], opts: Options, output: Output) -> None:
+        self.program = program
+        self.probes = probes
+        self.opts = opts
+        self.out = output
+        self.write = output.write
+        self.maxstringlen = opts.maxstringlen
+        self.target_pid = opts.target_pid
+        self.exit_requested = False
+        self.aborted = False
+        self.errors = 0
+        self.ctx = Context(self)
+        self.start_time = time.time()
+        self.child: Optional[subprocess.Popen[bytes]] = None
+        self.engines: list[Any] = []
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)
+
+    # --- the interface built-ins use ---------------------------------------
+    def request_exit(self) -> None:
+        self.exit_requested = True
+
+    def abort(self) -> None:
+        self.exit_requested = True
+        self.aborted = True
+        raise Abort()
+
+    def warn(self, msg: str) -> None:
+        self.out.flush()
+        stderr_write(f"WARNING: {msg}\n")
+
+    # --- firing handlers ------------------------------------------------------
+    def fire(self, probe: Any) -> None:
+        """Run one probe's handler with the context set for it."""
+        if self.aborted:
+            return
+        c = self.ctx
+        c.pp = probe.pp
+        c.probe_index = probe.index
+        c.nesting = 0
+        try:
+            self.program.handlers[probe.index](c)
+        except StapRuntimeError as e:
+            self.report_error(e)
+        except Abort:
+            pass
+        except RecursionError:
+            self.report_error(StapRuntimeError("MAXNESTING exceeded"))
+
+    def report_error(self, e: StapRuntimeError) -> None:
+        tok = self.program.token_for(e.__traceback__)
+        self.out.flush()
+        where = f" near {describe_token(tok)}" if tok is not None else ""
+        stderr_write(f"ERROR: {e.msg}{where}\n")
+        self.errors += 1
+        if self.errors > self.opts.maxerrors:
+            self.exit_requested = True
+
+    def run_family(self, family: str) -> None:
+        todo = [p for p in self.probes if p.spec.family == family]
+        todo.sort(key=lambda p: (p.spec.params.get("sequence", 0), p.index))
+        for p in todo:
+            if family != "error" and (self.errors > self.opts.maxerrors or self.aborted):
+                break
+            if family == "begin" and self.exit_requested and self.errors:
+                break
+            self.fire(p)
+            self.out.flush()
+
+    # --- the event loop -----------------------------------------------------
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.exit_requested = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def start_target(self) -> None:
+        if self.opts.target_cmd:
+            try:
+                self.child = subprocess.Popen(self.opts.target_cmd, shell=True)
+            except OSError as e:
+                raise StapRuntimeError(f"cannot start target command: {e.strerror}") from None
+            self.target_pid = self.child.pid
+
+    def make_engines(self) -> None:
+        by_family: dict[str, list[Any]] = {}
+        for p in self.probes:
+            by_family.setdefault(p.spec.family, []).append(p)
+        for fam_name, probes in sorted(by_family.items()):
+            fam = find_family(probes[0].point.components[0].name)
+            if fam is None:
+                continue
+            eng = fam.make_engine(self, probes, self.fire)
+            if eng is not None:
+                self.engines.append(eng)
+
+    def loop(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        child_fd = None
+        if self.child is not None:
+            child_fd = os.pidfd_open(self.child.pid)
+            sel.register(child_fd, selectors.EVENT_READ)
+        for eng in self.engines:
+            for fd in eng.filenos():
+                sel.register(fd, selectors.EVENT_READ, eng)
+        deadline = time.monotonic() + self.opts.timeout if self.opts.timeout else None
+        now = time.monotonic()
+        for eng in self.engines:
+            eng.start(now)
+        try:
+            while not self.exit_requested:
+                now = time.monotonic()
+                timeout: Optional[float] = None
+                for eng in self.engines:
+                    t = eng.next_timeout(now)
+                    if t is not None and (timeout is None or t < timeout):
+                        timeout = t
+                if deadline is not None:
+                    left = max(0.0, deadline - now)
+                    timeout = left if timeout is None else min(timeout, left)
+                events = sel.select(timeout)
+                for key, _ in events:
+                    if key.fileobj == self._wake_r:
+                        try:
+                            os.read(self._wake_r, 4096)
+                        except BlockingIOError:
+                            pass
+                    elif key.fileobj == child_fd:
+                        self.child.wait()  # type: ignore[union-attr]
+                        self.exit_requested = True
+                now = time.monotonic()
+                for eng in self.engines:
+                    if self.exit_requested:
+                        break
+                    eng.poll(now)
+                self.out.flush()
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.exit_requested = True
+        finally:
+            for eng in self.engines:
+                eng.stop()
+            sel.close()
+            if child_fd is not None:
+                os.close(child_fd)
+
+    def stop_target(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.child.terminate()
+            try:
+                self.child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
+                self.child.wait()
+
+    def run(self) -> int:
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            self.make_engines()
+            self.run_family("begin")
+            if not self.exit_requested:
+                try:
+                    self.start_target()
+                except StapRuntimeError as e:
+                    self.report_error(e)
+                if not self.exit_requested:
+                    self.loop()
+            if not self.aborted:
+                if self.errors > self.opts.maxerrors:
+                    self.run_family("error")
+                else:
+                    self.run_family("end")
+                    if self.errors <= self.opts.maxerrors:
+                        self.display_unread_globals()
+            self.stop_target()
+        finally:
+            self.out.close()
+            for s, h in old.items():
+                signal.signal(s, h)
+        if self.errors:
+            stderr_write(f"WARNING: Number of errors: {self.errors}, skipped probes: 0\n"
+                         "Pass 5: run failed.  [man error::pass5]\n")
+            return 1
+        return 0
+
+    # --- stap's display of written-but-unread globals ---------------------------
+    def display_unread_globals(self) -> None:
+        ns = self.program.namespace
+        w = self.write
+        for name, v in self.program.globals.items():
+            if not v.written or v.read or v.type is None or name.startswith("__"):
+                continue
+            try:
+                self._display(v, ns[f"g_{name}"], w)
+            except StapRuntimeError as e:
+                self.report_error(e)
+        self.out.flush()
+
+    def _display(self, v: Var, value: Any, w: Any) -> None:
+        name = v.name
+        if not v.arity:
+            if v.type == STAT:
+                w(_stat_line(name, value))
+            elif v.type == STRING:
+                w(f'{name}="{value}"\n')
+            else:
+                w(f"{name}={value}\n")
+            return
+        pairs = list(value.items())
+        if v.type == STAT:
+            pairs.sort(key=lambda p: sort_key(p[1], "@count"), reverse=True)
+        else:
+            pairs.sort(key=lambda p: p[1], reverse=True)
+        for key, val in pairs:
+            keys = key if isinstance(key, tuple) else (key,)
+            ktext = ",".join(f'"{k}"' if t == STRING else str(k) for k, t in zip(keys, v.index_types))
+            if v.type == STAT:
+                w(_stat_line(f"{name}[{ktext}]", val))
+            elif v.type == STRING:
+                w(f'{name}[{ktext}]="{val}"\n')
+            else:
+                w(f"{name}[{ktext}]={val}\n")
+
+
+def _stat_line(label: str, s: Stat) -> str:
+    if s is None or count(s) == 0:
+        return f"{label} @count=0x0\n"
+    from .stats import avg, max as smax, min as smin, sum as ssum
+    return f"{label} @count={count(s)} @min={smin(s)} @max={smax(s)} @sum={ssum(s)} @avg={avg(s)}\n"

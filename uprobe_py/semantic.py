@@ -1,0 +1,761 @@
+"""Pass 2b: symbol resolution and type inference, with stap's errors and warnings.
+
+Every identifier in a probe body or function becomes a `Var` (global, local or
+parameter); every call is bound to a script function or a built-in; every
+expression gets a type: "long", "string" or "stat" (stap prints "stats").
+Types flow in all directions (assignments, calls, returns, array indexes), so
+inference is a fix-point: the bodies are walked until nothing changes (bounded),
+then walked once more to report what is inconsistent or still unknown.
+
+Input: the parsed script, the resolved probes (elaborate.py), the tapset library.
+Output: a `Program` description for codegen: globals, functions in use, probes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from . import nodes as n
+from .builtins.registry import Builtin, builtin_arities, find_builtin, BUILTINS, load_all
+from .diagnostics import Diagnostic
+from .elaborate import Resolved, similar
+from .lexer import Token
+from .runtime import formatting
+
+LONG, STRING, STAT = "long", "string", "stat"
+
+
+def type_name(t: Optional[str]) -> str:
+    return {STAT: "stats", None: "unknown", "void": "unknown"}.get(t, t)  # type: ignore[arg-type]
+
+
+@dataclass(eq=False)
+class Var:
+    name: str
+    scope: str                          # "global", "local", "param"
+    tok: Token
+    type: Optional[str] = None
+    type_tok: Optional[Token] = None
+    arity: Optional[int] = None         # 0 scalar, N-key array, None unknown
+    arity_tok: Optional[Token] = None
+    index_types: list[Optional[str]] = field(default_factory=list)
+    index_toks: list[Optional[Token]] = field(default_factory=list)
+    decl: Optional[n.Global] = None
+    read: bool = False
+    written: bool = False
+    hist: Optional[tuple] = None        # ("linear", lo, hi, step) or ("log",) for stats
+    stat_shift: Optional[int] = None    # @variance bit shift, when the script asks for variance
+    pyname: str = ""
+
+    @property
+    def is_array(self) -> bool:
+        return bool(self.arity)
+
+
+@dataclass(eq=False)
+class FuncInfo:
+    node: n.Function
+    params: list[Var]
+    ret: Optional[str]
+    ret_tok: Optional[Token] = None
+    locals: dict[str, Var] = field(default_factory=dict)
+    pyname: str = ""
+    calls: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Program:
+    """What codegen needs: the checked script, fully resolved."""
+    globals: dict[str, Var]
+    functions: dict[str, FuncInfo]      # keyed by pyname (name + arity)
+    probes: list[Resolved]
+    probe_locals: dict[int, dict[str, Var]]   # id(body block) -> locals
+    warnings: list[Diagnostic]
+
+
+class Checker:
+    def __init__(self, script: n.Script, probes: list[Resolved], library: object | None,
+                 extra_functions: list[n.Function], extra_globals: list[n.Global]) -> None:
+        load_all()
+        self.script = script
+        self.probes = probes
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.report = False
+        self.changed = False
+        self.library = library
+        self.globals: dict[str, Var] = {}
+        for g in script.globals + extra_globals:
+            if g.name in self.globals:
+                continue
+            v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
+            if g.size is not None or g.wrap:
+                pass
+            if g.init is not None:
+                v.type = g.init.type
+                v.type_tok = g.init.tok
+                v.arity = 0
+                v.arity_tok = g.tok
+                v.written = True
+            self.globals[g.name] = v
+        self.func_nodes: dict[tuple[str, int], n.Function] = {}
+        for f in script.functions + extra_functions:
+            self.func_nodes.setdefault((f.name, len(f.params)), f)
+        self.funcs: dict[tuple[str, int], FuncInfo] = {}
+        self.scope: dict[str, Var] = {}
+        self.cur_func: Optional[FuncInfo] = None
+        self.body_locals: dict[int, dict[str, Var]] = {}
+
+    # --- reporting ----------------------------------------------------------
+    def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic) -> None:
+        if self.report:
+            self.errors.append(Diagnostic("semantic error", msg, tok))
+            self.errors.extend(extra)
+
+    def set_changed(self) -> None:
+        self.changed = True
+
+    # --- unification ----------------------------------------------------------
+    def unify_var(self, v: Var, t: Optional[str], tok: Token) -> None:
+        if t is None or t == "void":
+            return
+        if v.type is None:
+            v.type = t
+            v.type_tok = tok
+            self.set_changed()
+        elif v.type != t:
+            self.error(f"type mismatch ({type_name(t)})", tok,
+                       Diagnostic("semantic error", f"type was first inferred here ({type_name(v.type)})",
+                                  v.type_tok))
+
+    def expect(self, e: n.Expr, want: str) -> None:
+        """Infer `e` and require type `want`; pushes the type into untyped symbols."""
+        t = self.infer(e, want)
+        if t is not None and t != want and t != "void":
+            if isinstance(e, (n.Symbol, n.ArrayRef)) and e.sym is not None:
+                v = e.sym
+                assert isinstance(v, Var)
+                self.error(f"type mismatch ({type_name(want)})", e.tok,
+                           Diagnostic("semantic error", f"type was first inferred here ({type_name(v.type)})",
+                                      v.type_tok))
+            else:
+                self.error(f"type mismatch: expected {type_name(want)} but found {type_name(t)}", e.tok)
+
+    def set_arity(self, v: Var, arity: int, tok: Token) -> bool:
+        if v.arity is None:
+            v.arity = arity
+            v.arity_tok = tok
+            v.index_types = [None] * arity
+            v.index_toks = [None] * arity
+            self.set_changed()
+            return True
+        if v.arity != arity:
+            self.error(f"inconsistent arity ({v.arity} vs {arity})", tok,
+                       Diagnostic("semantic error", f"arity {v.arity} first inferred here", v.arity_tok))
+            return False
+        return True
+
+    # --- symbols ----------------------------------------------------------------
+    def lookup(self, name: str, tok: Token, create: bool) -> Optional[Var]:
+        if name in self.scope:
+            return self.scope[name]
+        if name in self.globals:
+            return self.globals[name]
+        if not create:
+            return None
+        v = Var(name, "local", tok, pyname=f"l_{name}", arity=0)
+        self.scope[name] = v
+        self.set_changed()
+        return v
+
+    def lookup_array(self, name: str, tok: Token, arity: int) -> Optional[Var]:
+        v = self.scope.get(name)
+        if v is not None:
+            self.error(f"unresolved arity-{arity} global array {name}, missing global declaration?", tok)
+            return None
+        v = self.globals.get(name)
+        if v is None:
+            self.error(f"unresolved arity-{arity} global array {name}, missing global declaration?", tok)
+            return None
+        return v
+
+    # --- expressions ------------------------------------------------------------
+    def infer(self, e: n.Expr, hint: Optional[str] = None) -> Optional[str]:
+        t = self._infer(e, hint)
+        if t is not None:
+            e.type = t  # type: ignore[attr-defined]
+        return t
+
+    def _infer(self, e: n.Expr, hint: Optional[str]) -> Optional[str]:
+        if isinstance(e, n.Literal):
+            return e.type
+        if isinstance(e, n.Symbol):
+            v = self.lookup(e.name, e.tok, create=True)
+            assert v is not None
+            e.sym = v
+            v.read = True
+            if v.arity:
+                self.set_arity(v, 0, e.tok)
+                return v.type
+            if v.arity is None and v.scope == "global":
+                self.set_arity(v, 0, e.tok)
+            if v.type is None and hint is not None and hint != STAT:
+                # an unknown-typed read takes the type its context wants (e.g. a param)
+                pass
+            return v.type
+        if isinstance(e, n.ArrayRef):
+            return self.infer_arrayref(e, read=True)
+        if isinstance(e, n.Unary):
+            self.expect(e.operand, LONG)
+            return LONG
+        if isinstance(e, n.Binary):
+            return self.infer_binary(e)
+        if isinstance(e, n.Ternary):
+            self.expect(e.cond, LONG)
+            a = self.infer(e.true, hint)
+            b = self.infer(e.false, a or hint)
+            if a is None and b is not None:
+                a = self.infer(e.true, b)
+            if a is not None and b is not None and a != b:
+                self.error(f"type mismatch: expected {type_name(a)} but found {type_name(b)}", e.false.tok)
+            return a or b
+        if isinstance(e, n.Assign):
+            return self.infer_assign(e)
+        if isinstance(e, n.IncDec):
+            self.lvalue(e.target, LONG, e.tok)
+            return LONG
+        if isinstance(e, n.InArray):
+            self.infer_arrayref(e.array, read=True, membership=True)
+            return LONG
+        if isinstance(e, n.Regex):
+            self.expect(e.left, STRING)
+            return LONG
+        if isinstance(e, n.StatOp):
+            v = self.stat_operand(e.stat, e.tok)
+            for p in e.params:
+                self.expect(p, LONG)
+            if e.op == "@variance" and v is not None:
+                shift = 0
+                if e.params:
+                    p = e.params[0]
+                    if not isinstance(p, n.Literal) or not isinstance(p.value, int):
+                        self.error("Expected literal number", p.tok)
+                    else:
+                        shift = p.value
+                        if not 0 <= shift <= 62:
+                            self.error(f"bit shift ({shift}) out of range <0..62>", p.tok)
+                if v.stat_shift is None:
+                    v.stat_shift = shift
+                elif v.stat_shift != shift:
+                    self.error(f"conflicting bit shifts declared (previously {v.stat_shift})", e.tok)
+            return LONG
+        if isinstance(e, n.Hist):
+            v = self.stat_operand(e.stat, e.tok)
+            for p in e.params:
+                self.expect(p, LONG)
+            if v is not None:
+                spec = self.hist_spec(e)
+                if spec is not None:
+                    if v.hist is None:
+                        v.hist = spec
+                    elif v.hist != spec:
+                        self.error("multiple histogram types declared on '" + v.name + "'", e.tok)
+            if e.bucket is not None:
+                self.expect(e.bucket, LONG)
+                return LONG
+            return "hist"
+        if isinstance(e, n.Call):
+            return self.infer_call(e)
+        if isinstance(e, n.PrintFormat):
+            return self.infer_print(e)
+        if isinstance(e, n.Special):
+            if e.op == "@defined":
+                return LONG
+            self.error(f"{e.op} is not available in this context", e.tok)
+            return None
+        if isinstance(e, n.TargetVar):
+            self.error("unresolved target-symbol expression", e.tok)
+            return None
+        if isinstance(e, n.EmbeddedExpr):
+            self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
+                       e.tok)
+            return None
+        raise AssertionError(f"unknown expression {type(e).__name__}")
+
+    def hist_spec(self, e: n.Hist) -> Optional[tuple]:
+        if e.kind == "log":
+            return ("log",)
+        vals = []
+        for p in e.params:
+            if not isinstance(p, n.Literal) or not isinstance(p.value, int):
+                self.error("Expected literal number", p.tok)
+                return None
+            vals.append(p.value)
+        from .runtime.histogram import check_hist_linear
+        msg = check_hist_linear(*vals)
+        if msg:
+            self.error(msg, e.tok)
+            return None
+        return ("linear", *vals)
+
+    def stat_operand(self, s: n.Expr, tok: Token) -> Optional[Var]:
+        if isinstance(s, n.Symbol):
+            v = self.globals.get(s.name) or self.scope.get(s.name)
+            if v is None:
+                v = self.lookup(s.name, s.tok, create=True)
+            assert v is not None
+            s.sym = v
+            v.read = True
+            if v.arity is None:
+                self.set_arity(v, 0, s.tok)
+            self.unify_var(v, STAT, s.tok)
+            s.type = v.type
+            return v
+        if isinstance(s, n.ArrayRef):
+            self.infer_arrayref(s, read=True, want=STAT)
+            return s.sym if isinstance(s.sym, Var) else None
+        self.error("expected aggregate variable", s.tok)
+        return None
+
+    def infer_arrayref(self, e: n.ArrayRef, read: bool, membership: bool = False,
+                       want: Optional[str] = None) -> Optional[str]:
+        v = self.lookup_array(e.name, e.tok, len(e.indexes))
+        for idx in e.indexes:
+            if idx is not None:
+                self.infer(idx)
+        if v is None:
+            return None
+        e.sym = v
+        if read:
+            v.read = True
+        if not self.set_arity(v, len(e.indexes), e.tok):
+            return v.type
+        for i, idx in enumerate(e.indexes):
+            if idx is None:
+                continue
+            t = idx.type if idx.type else self.infer(idx, v.index_types[i])
+            if t is None and v.index_types[i] is not None:
+                t = self.infer(idx, v.index_types[i])
+            if t is None:
+                continue
+            if t not in (LONG, STRING):
+                self.error(f"index {i} type mismatch ({type_name(t)})", idx.tok)
+            elif v.index_types[i] is None:
+                v.index_types[i] = t
+                v.index_toks[i] = idx.tok
+                self.set_changed()
+            elif v.index_types[i] != t:
+                self.error(f"index {i} type mismatch ({type_name(t)})", idx.tok,
+                           Diagnostic("semantic error",
+                                      f"type of index {i} was first inferred here ({type_name(v.index_types[i])})",
+                                      v.index_toks[i]))
+        if want is not None:
+            self.unify_var(v, want, e.tok)
+        if not membership and v.type == STAT and want != STAT and read:
+            pass
+        return v.type
+
+    def infer_binary(self, e: n.Binary) -> Optional[str]:
+        op = e.op
+        if op == ".":
+            self.expect(e.left, STRING)
+            self.expect(e.right, STRING)
+            return STRING
+        if op in ("<", ">", "<=", ">=", "==", "!="):
+            a = self.infer(e.left)
+            b = self.infer(e.right, a)
+            if a is None and b is not None:
+                a = self.infer(e.left, b)
+                if a is None and isinstance(e.left, n.Symbol) and isinstance(e.left.sym, Var):
+                    self.unify_var(e.left.sym, b, e.left.tok)
+            elif b is None and a is not None and isinstance(e.right, n.Symbol) \
+                    and isinstance(e.right.sym, Var):
+                self.unify_var(e.right.sym, a, e.right.tok)
+            if a is not None and b is not None and a != b:
+                self.error(f"type mismatch: expected {type_name(a)} but found {type_name(b)}", e.right.tok)
+            if a == STAT or b == STAT:
+                self.error("type mismatch: expected long but found stats", e.tok)
+            return LONG
+        self.expect(e.left, LONG)
+        self.expect(e.right, LONG)
+        return LONG
+
+    def lvalue(self, target: n.Expr, t: Optional[str], tok: Token) -> Optional[str]:
+        """Type an assignment target with value type `t`; returns the target's type."""
+        if isinstance(target, n.Symbol):
+            v = self.lookup(target.name, target.tok, create=True)
+            assert v is not None
+            target.sym = v
+            v.written = True
+            if v.arity is None:
+                self.set_arity(v, 0, target.tok)
+            elif v.arity:
+                self.set_arity(v, 0, target.tok)
+            self.unify_var(v, t, tok if t == STAT else target.tok)
+            target.type = v.type
+            return v.type
+        if isinstance(target, n.ArrayRef):
+            if any(i is None for i in target.indexes):
+                self.error("wildcard not allowed in array assignment", target.tok)
+            self.infer_arrayref(target, read=False)
+            v = target.sym
+            if isinstance(v, Var):
+                v.written = True
+                self.unify_var(v, t, tok if t == STAT else target.tok)
+                target.type = v.type
+                return v.type
+            return None
+        if isinstance(target, n.TargetVar):
+            self.error("unresolved target-symbol expression", target.tok)
+            return None
+        self.error("expected lvalue", tok)
+        return None
+
+    def infer_assign(self, e: n.Assign) -> Optional[str]:
+        op = e.op
+        if op == "<<<":
+            self.expect(e.value, LONG)
+            self.lvalue(e.target, STAT, e.target.tok)
+            return LONG
+        if op == ".=":
+            self.expect(e.value, STRING)
+            self.lvalue(e.target, STRING, e.tok)
+            return STRING
+        if op != "=":
+            self.expect(e.value, LONG)
+            self.lvalue(e.target, LONG, e.tok)
+            return LONG
+        target_t = None
+        if isinstance(e.target, (n.Symbol, n.ArrayRef)) and isinstance(e.target.sym, Var):
+            target_t = e.target.sym.type
+        t = self.infer(e.value, target_t)
+        if t == "void":
+            self.error("type mismatch: expected long but found unknown", e.value.tok)
+            return None
+        if t == STAT:
+            self.error("type mismatch: expected long but found stats", e.value.tok)
+            return None
+        have = self.lvalue(e.target, t, e.tok)
+        if t is None and have is not None:
+            self.infer(e.value, have)
+            self.push_type(e.value, have)
+        return have or t
+
+    def push_type(self, e: n.Expr, t: str) -> None:
+        """Give an untyped symbol (or call to an untyped function) the type its context needs."""
+        if isinstance(e, n.Symbol) and isinstance(e.sym, Var) and e.sym.type is None:
+            self.unify_var(e.sym, t, e.tok)
+        elif isinstance(e, n.Call) and isinstance(e.target, FuncInfo) and e.target.ret is None:
+            e.target.ret = t
+            e.target.ret_tok = e.tok
+            self.set_changed()
+
+    def infer_call(self, e: n.Call) -> Optional[str]:
+        key = (e.name, len(e.args))
+        node = self.func_nodes.get(key)
+        if node is None and not find_builtin(e.name, len(e.args)) and self.library is not None:
+            self.pull_library_function(e.name)
+            node = self.func_nodes.get(key)
+        if node is not None:
+            fi = self.function_info(node)
+            e.target = fi
+            if self.cur_func is not None:
+                self.cur_func.calls.add(fi.pyname)
+            for arg, p in zip(e.args, fi.params):
+                t = self.infer(arg, p.type)
+                if t is None and p.type is not None:
+                    self.push_type(arg, p.type)
+                    t = p.type
+                if t == STAT:
+                    self.error("type mismatch: expected long but found stats", arg.tok)
+                elif t is not None:
+                    if p.type is not None and p.type != t:
+                        self.error(f"type mismatch: expected {type_name(p.type)} but found {type_name(t)}",
+                                   arg.tok)
+                    else:
+                        self.unify_var(p, t, arg.tok)
+            return fi.ret if fi.ret is not None else None
+        b = find_builtin(e.name, len(e.args))
+        if b is not None:
+            e.target = b
+            for arg, pt in zip(e.args, b.params):
+                if pt in (LONG, STRING):
+                    self.expect(arg, pt)
+                    self.push_type(arg, pt)
+                else:
+                    self.infer(arg)
+            return b.ret
+        arities = sorted({k[1] for k in self.func_nodes if k[0] == e.name} | set(builtin_arities(e.name)))
+        for a in e.args:
+            self.infer(a)
+        if arities:
+            self.error(f"arity mismatch found (function '{e.name}' takes {arities[0]} args)", e.tok)
+        else:
+            names = [k[0] for k in self.func_nodes] + [k[0] for k in BUILTINS]
+            self.error(f"unresolved function {e.name}{similar(e.name, names)}", e.tok)
+        return None
+
+    def pull_library_function(self, name: str) -> None:
+        lib = self.library
+        for path in lib.files_defining_function(name):  # type: ignore[attr-defined]
+            script = lib.load(path)  # type: ignore[attr-defined]
+            if script is None:
+                continue
+            for f in script.functions:
+                self.func_nodes.setdefault((f.name, len(f.params)), f)
+            for g in script.globals:
+                if g.name not in self.globals:
+                    v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
+                    if g.init is not None:
+                        v.type, v.type_tok, v.arity, v.written = g.init.type, g.init.tok, 0, True
+                    self.globals[g.name] = v
+
+    def function_info(self, node: n.Function) -> FuncInfo:
+        key = (node.name, len(node.params))
+        fi = self.funcs.get(key)
+        if fi is None:
+            params = [Var(p.name, "param", p.tok, type=p.type, type_tok=p.tok if p.type else None,
+                          arity=0, pyname=f"l_{p.name}") for p in node.params]
+            fi = FuncInfo(node, params, node.ret, node.tok if node.ret else None,
+                          pyname=f"f_{node.name}_{len(node.params)}")
+            self.funcs[key] = fi
+            self.set_changed()
+        return fi
+
+    def infer_print(self, e: n.PrintFormat) -> str:
+        if e.fmt is not None and e.name in ("printf", "sprintf"):
+            try:
+                spec = formatting.parse_format(str(e.fmt.value))
+            except formatting.FormatError as err:
+                self.error(str(err), e.fmt.tok)
+                return STRING if e.is_sprint else "void"
+            want = spec.arg_types
+            if len(want) != len(e.args):
+                self.error("wrong number of arguments to format" if len(want) > len(e.args)
+                           else "too many arguments to format", e.tok)
+            for arg, w in zip(e.args, want):
+                if w in (LONG, STRING):
+                    self.expect(arg, w)
+                    self.push_type(arg, w)
+                else:
+                    self.infer(arg)
+        else:
+            if e.fmt is not None:
+                self.infer(e.fmt)
+            for arg in e.args:
+                t = self.infer(arg)
+                if t == "hist" and e.name not in ("print", "println", "sprint", "sprintln"):
+                    self.error("histogram not allowed here", arg.tok)
+                if t == STAT:
+                    self.error("type mismatch: expected long but found stats", arg.tok)
+                if t == "void":
+                    self.error("type mismatch: expected long but found unknown", arg.tok)
+        return STRING if e.is_sprint else "void"
+
+    # --- statements ---------------------------------------------------------
+    def stmt(self, s: n.Stmt) -> None:
+        if isinstance(s, n.Block):
+            for x in s.stmts:
+                self.stmt(x)
+        elif isinstance(s, n.ExprStmt):
+            t = self.infer(s.expr)
+            if t is None and isinstance(s.expr, n.Call) and isinstance(s.expr.target, FuncInfo):
+                pass
+        elif isinstance(s, n.If):
+            self.expect(s.cond, LONG)
+            self.stmt(s.then)
+            if s.orelse is not None:
+                self.stmt(s.orelse)
+        elif isinstance(s, n.While):
+            self.expect(s.cond, LONG)
+            self.stmt(s.body)
+        elif isinstance(s, n.For):
+            if s.init is not None:
+                self.infer(s.init)
+            if s.cond is not None:
+                self.expect(s.cond, LONG)
+            if s.incr is not None:
+                self.infer(s.incr)
+            self.stmt(s.body)
+        elif isinstance(s, n.Foreach):
+            self.foreach(s)
+        elif isinstance(s, n.Return):
+            fi = self.cur_func
+            if fi is None:
+                self.error("return not in function context", s.tok)
+                return
+            if s.value is not None:
+                t = self.infer(s.value, fi.ret)
+                if t is None and fi.ret is not None:
+                    self.push_type(s.value, fi.ret)
+                elif t is not None and t not in ("void", "hist"):
+                    if fi.ret is None:
+                        fi.ret = t
+                        fi.ret_tok = s.value.tok
+                        self.set_changed()
+                    elif fi.ret != t:
+                        self.error(f"type mismatch ({type_name(t)})", s.value.tok,
+                                   Diagnostic("semantic error",
+                                              f"type was first inferred here ({type_name(fi.ret)})", fi.ret_tok))
+        elif isinstance(s, n.Delete):
+            self.delete(s.target)
+        elif isinstance(s, n.TryCatch):
+            self.stmt(s.body)
+            if s.var is not None:
+                v = self.lookup(s.var.name, s.var.tok, create=True)
+                assert v is not None
+                s.var.sym = v
+                v.written = True
+                self.unify_var(v, STRING, s.var.tok)
+            self.stmt(s.handler)
+        elif isinstance(s, n.EmbeddedStmt):
+            self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
+                       s.tok)
+        elif isinstance(s, (n.Null, n.Break, n.Continue, n.Next)):
+            pass
+        else:
+            raise AssertionError(f"unknown statement {type(s).__name__}")
+
+    def delete(self, t: n.Expr) -> None:
+        if isinstance(t, n.ArrayRef):
+            self.infer_arrayref(t, read=False, membership=True)
+            if isinstance(t.sym, Var):
+                t.sym.written = True
+        elif isinstance(t, n.Symbol):
+            v = self.lookup(t.name, t.tok, create=True)
+            assert v is not None
+            t.sym = v
+            v.written = True
+        else:
+            self.error("unexpected expression for delete", t.tok)
+
+    def foreach(self, s: n.Foreach) -> None:
+        arr = s.array
+        elem: Optional[str] = None
+        key_types: list[Optional[str]] = []
+        if isinstance(arr, n.Hist):
+            self.infer(arr)
+            key_types = [LONG]
+            elem = LONG
+            if len(s.keys) != 1:
+                self.error("histogram iteration takes one key", s.tok)
+        else:
+            name = arr.name if isinstance(arr, (n.Symbol, n.ArrayRef)) else ""
+            v = self.lookup_array(name, arr.tok, len(s.keys))
+            if v is None:
+                return
+            arr.sym = v  # type: ignore[union-attr]
+            v.read = True
+            if not self.set_arity(v, len(s.keys), arr.tok):
+                return
+            if isinstance(arr, n.ArrayRef):
+                if len(arr.indexes) != len(s.keys):
+                    self.error(f"inconsistent arity ({len(s.keys)} vs {len(arr.indexes)})", arr.tok)
+                self.infer_arrayref(arr, read=True, membership=True)
+            key_types = v.index_types
+            elem = v.type
+            if s.sort_agg is not None and v.type not in (None, STAT):
+                self.error("aggregate sort is only valid on an array of statistics", s.tok)
+        for k, kt in zip(s.keys, key_types):
+            kv = self.lookup(k.name, k.tok, create=True)
+            assert kv is not None
+            k.sym = kv
+            kv.written = True
+            if kv.scope == "global":
+                self.error("foreach key must be a local variable", k.tok)
+            if kt is not None:
+                self.unify_var(kv, kt, k.tok)
+            elif kv.type is not None and not isinstance(arr, n.Hist):
+                v2 = arr.sym  # type: ignore[union-attr]
+                i = s.keys.index(k)
+                if isinstance(v2, Var) and v2.index_types[i] is None:
+                    v2.index_types[i] = kv.type
+                    v2.index_toks[i] = k.tok
+                    self.set_changed()
+        if s.value is not None:
+            vv = self.lookup(s.value.name, s.value.tok, create=True)
+            assert vv is not None
+            s.value.sym = vv
+            vv.written = True
+            if elem == STAT:
+                self.error("cannot assign a statistics aggregate to a variable", s.value.tok)
+            elif elem is not None:
+                self.unify_var(vv, elem, s.value.tok)
+        if s.limit is not None:
+            self.expect(s.limit, LONG)
+        self.stmt(s.body)
+
+    # --- driver ----------------------------------------------------------------
+    def walk_all(self) -> None:
+        seen_bodies: set[int] = set()
+        for p in self.probes:
+            key = id(p.body)
+            self.scope = self.body_locals.setdefault(key, {})
+            self.cur_func = None
+            if key not in seen_bodies:
+                seen_bodies.add(key)
+                self.stmt(p.body)
+            if p.condition is not None:
+                saved = self.scope
+                self.scope = {}
+                self.expect(p.condition, LONG)
+                for name, v in self.scope.items():
+                    self.error(f"probe condition must use only global variables ('{name}' is local)", v.tok)
+                self.scope = saved
+        done: set[tuple[str, int]] = set()
+        while True:
+            pending = [k for k in self.funcs if k not in done]
+            if not pending:
+                break
+            for k in pending:
+                done.add(k)
+                fi = self.funcs[k]
+                self.cur_func = fi
+                self.scope = fi.locals
+                for p in fi.params:
+                    self.scope.setdefault(p.name, p)
+                if isinstance(fi.node.body, n.EmbeddedStmt):
+                    self.error("embedded C code is not supported by uprobe-py (there is no kernel module to "
+                               "run it)", fi.node.body.tok)
+                else:
+                    self.stmt(fi.node.body)
+        self.cur_func = None
+
+    def check(self) -> Program:
+        for _ in range(30):
+            self.changed = False
+            self.walk_all()
+            if not self.changed:
+                break
+        self.report = True
+        self.walk_all()
+        self.final_checks()
+        functions = {fi.pyname: fi for fi in self.funcs.values()}
+        return Program(self.globals, functions, self.probes, self.body_locals, self.warnings)
+
+    def final_checks(self) -> None:
+        def scopes() -> list[dict[str, Var]]:
+            return list(self.body_locals.values()) + [fi.locals for fi in self.funcs.values()]
+        for sc in scopes():
+            for v in sc.values():
+                if v.scope == "local" and not v.written:
+                    self.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '{v.name}'", v.tok))
+                if v.type is None:
+                    self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
+        for v in self.globals.values():
+            if v.type is None and (v.read or v.written):
+                self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
+            if v.arity and any(t is None for t in v.index_types) and (v.read or v.written):
+                self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
+        for fi in self.funcs.values():
+            for p in fi.params:
+                if p.type is None:
+                    self.errors.append(Diagnostic("semantic error", "unresolved type ", p.tok))
+
+
+def check(script: n.Script, probes: list[Resolved], library: object | None = None,
+          extra_functions: Optional[list[n.Function]] = None,
+          extra_globals: Optional[list[n.Global]] = None) -> tuple[Program, list[Diagnostic]]:
+    c = Checker(script, probes, library, extra_functions or [], extra_globals or [])
+    prog = c.check()
+    return prog, c.errors
