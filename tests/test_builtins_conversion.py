@@ -5,7 +5,8 @@ tapset sources named in each test.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

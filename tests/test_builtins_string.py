@@ -6,7 +6,8 @@ tapset/tokenize.stp and runtime/stp_string.c (_stp_text_str), as cited.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

@@ -409,7 +409,7 @@ class FunctionGen:
         if isinstance(e, n.Assign) and isinstance(e.target, n.Symbol):
             v = self.var(e.target)
             name = self.name(v)
-            if v.scope == "global":
+            if v.scope == "global" and e.op != "<<<":
                 self.assigned_globals.add(name)
             val = self.expr(e.value)
             if e.op == "<<<":
@@ -435,7 +435,7 @@ class FunctionGen:
             else:
                 cur = f"{arr}.get({k}, {default_of(v.type)})"
                 self.line(f"{k}_v = {self.value_op(e.op, cur, val)}", e.tok)
-            w.line(f"if len({arr}) >= {arr}.limit and {k} not in {arr}: {arr}.make_room({k})", atok)
+            w.line(f"if len({arr}) >= {self.g.limit(v)} and {k} not in {arr}: {arr}.make_room({k})", atok)
             w.line(f"{arr}[{k}] = {k}_v")
             return
         if isinstance(e, n.IncDec) and isinstance(e.target, n.ArrayRef):
@@ -446,7 +446,7 @@ class FunctionGen:
             atok = e.target.tok
             self.line(f"{k} = {self.key(e.target.indexes)}", atok)
             w.line(f"{k}_v = {arr}.get({k}, 0) {d} 1")
-            w.line(f"if len({arr}) >= {arr}.limit and {k} not in {arr}: {arr}.make_room({k})", atok)
+            w.line(f"if len({arr}) >= {self.g.limit(v)} and {k} not in {arr}: {arr}.make_room({k})", atok)
             w.line(f"{arr}[{k}] = {k}_v if {-MAX64 - 1} <= {k}_v <= {MAX64} else _w({k}_v)")
             return
         if isinstance(e, n.IncDec) and isinstance(e.target, n.Symbol):
@@ -584,6 +584,12 @@ class Codegen:
             self._regexes[pattern] = name
             self.consts[name] = compile_regex(pattern)
         return name
+
+    def limit(self, v: Var) -> int:
+        """The entry limit of a global array, baked into the generated code."""
+        if v.decl is not None and v.decl.size:
+            return v.decl.size
+        return self.opts.maxmapentries
 
     def builtin(self, b: Builtin) -> str:
         name = f"b_{b.name}_{len(b.params)}"

@@ -70,15 +70,37 @@ def environment(opts: Options) -> Environment:
 def parse_pass(opts: Options) -> tuple[n.Script, Environment, Any, TapsetLibrary]:
     env = environment(opts)
     dirs = tapset_dirs(opts)
-    macros = load_library_macros(dirs, env)
+    tapset_root = tapset_root_of(opts.script_name, dirs)
+    tapset_file = tapset_root is not None
+    macro_dirs = dirs + ([tapset_root] if tapset_root and tapset_root not in dirs else [])
+    macros = load_library_macros(macro_dirs, env)
     assert opts.script_text is not None
     source = Source(opts.script_name, opts.script_text)
-    script, diags = parse_script_source(source, env, opts.args, macros)
-    if not opts.guru:
+    script, diags = parse_script_source(source, env, opts.args, macros, privileged=tapset_file)
+    if not opts.guru and not tapset_file:
         diags += embedded_code_errors(script)
     if diags:
         raise CompileFailed(1, diags)
     return script, env, macros, TapsetLibrary(dirs, env, macros)
+
+
+SYSTEM_TAPSET_DIRS = ["/usr/share/systemtap/tapset", "/usr/local/share/systemtap/tapset"]
+
+
+def tapset_root_of(path: str, dirs: list[str]) -> str | None:
+    """The tapset directory holding `path`, if it is a tapset file.
+
+    A tapset file is privileged (its embedded C parses) and sees its directory's
+    library macros, as stap treats its library files.
+    """
+    if path in ("<input>", "-"):
+        return None
+    real = os.path.realpath(path)
+    for d in dirs + SYSTEM_TAPSET_DIRS:
+        d = os.path.realpath(d)
+        if real.startswith(d + os.sep):
+            return d
+    return None
 
 
 def embedded_code_errors(script: n.Script) -> list[Diagnostic]:

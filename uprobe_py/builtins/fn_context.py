@@ -22,10 +22,10 @@ module_name(), register and backtrace functions.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from uprobe_py.builtins.fn_string import tokenize
+from uprobe_py.builtins.fn_string import tokenize_impl as tokenize
 from uprobe_py.builtins.registry import LONG, STRING, builtin
+from uprobe_py.runtime.context import Context
 
 G_CTX = "Context Functions"
 
@@ -61,7 +61,7 @@ def proc_comm(pid: int, tid: int | None = None) -> str:
     return data.decode("latin-1")
 
 
-def _status_ids(ctx: Any, key: bytes) -> tuple[int, int] | None:
+def _status_ids(ctx: Context, key: bytes) -> tuple[int, int] | None:
     """(real, effective) ids from the Uid:/Gid: line of the current thread."""
     data = read_proc("/proc/%d/task/%d/status" % (ctx.pid, ctx.tid))
     if data is None:
@@ -69,32 +69,36 @@ def _status_ids(ctx: Any, key: bytes) -> tuple[int, int] | None:
     i = data.find(key)
     if i < 0:
         return None
-    f = data[i + len(key):data.index(b"\n", i)].split()
+    f = data[i + len(key):data.index(b"\n", i + 1)].split()
     return int(f[0]), int(f[1])
 
 
 # --- ids ----------------------------------------------------------------------------
 
 @builtin("pid", LONG, (), needs_ctx=True, group=G_CTX)
-def pid(ctx: Any) -> int:
+def pid(ctx: Context) -> int:
     return ctx.pid
 
 
 @builtin("tid", LONG, (), needs_ctx=True, group=G_CTX)
-def tid(ctx: Any) -> int:
+def tid(ctx: Context) -> int:
     return ctx.tid
 
 
-@builtin("ppid", LONG, (), needs_ctx=True, group=G_CTX)
-def ppid(ctx: Any) -> int:
+def ppid_impl(ctx: Context) -> int:
     if ctx.pid == os.getpid():
         return os.getppid()
     f = proc_stat(ctx.pid)
     return int(f[1]) if f else 0
 
 
+@builtin("ppid", LONG, (), needs_ctx=True, group=G_CTX)
+def ppid(ctx: Context) -> int:
+    return ppid_impl(ctx)
+
+
 @builtin("pgrp", LONG, (), needs_ctx=True, group=G_CTX)
-def pgrp(ctx: Any) -> int:
+def pgrp(ctx: Context) -> int:
     try:
         return os.getpgid(ctx.pid)
     except OSError:
@@ -102,42 +106,42 @@ def pgrp(ctx: Any) -> int:
 
 
 @builtin("sid", LONG, (), needs_ctx=True, group=G_CTX)
-def sid(ctx: Any) -> int:
+def sid(ctx: Context) -> int:
     try:
         return os.getsid(ctx.pid)
     except OSError:
         return 0
 
 
-def _uids(ctx: Any) -> tuple[int, int]:
+def _uids(ctx: Context) -> tuple[int, int]:
     if ctx.pid == os.getpid():
         return os.getuid(), os.geteuid()
     return _status_ids(ctx, b"\nUid:") or (0, 0)
 
 
-def _gids(ctx: Any) -> tuple[int, int]:
+def _gids(ctx: Context) -> tuple[int, int]:
     if ctx.pid == os.getpid():
         return os.getgid(), os.getegid()
     return _status_ids(ctx, b"\nGid:") or (0, 0)
 
 
 @builtin("uid", LONG, (), needs_ctx=True, group=G_CTX)
-def uid(ctx: Any) -> int:
+def uid(ctx: Context) -> int:
     return _uids(ctx)[0]
 
 
 @builtin("euid", LONG, (), needs_ctx=True, group=G_CTX)
-def euid(ctx: Any) -> int:
+def euid(ctx: Context) -> int:
     return _uids(ctx)[1]
 
 
 @builtin("gid", LONG, (), needs_ctx=True, group=G_CTX)
-def gid(ctx: Any) -> int:
+def gid(ctx: Context) -> int:
     return _gids(ctx)[0]
 
 
 @builtin("egid", LONG, (), needs_ctx=True, group=G_CTX)
-def egid(ctx: Any) -> int:
+def egid(ctx: Context) -> int:
     return _gids(ctx)[1]
 
 
@@ -151,14 +155,14 @@ del _name, _fn
 
 
 @builtin("is_myproc", LONG, (), needs_ctx=True, group=G_CTX)
-def is_myproc(ctx: Any) -> int:
+def is_myproc(ctx: Context) -> int:
     # runtime.h: STP_CURRENT_EUID == _stp_uid (the uid that ran stap)
     return 1 if _uids(ctx)[1] == os.getuid() else 0
 
 
 @builtin("target", LONG, (), needs_ctx=True, group=G_CTX)
-def target(ctx: Any) -> int:
-    return ctx.session.target_pid
+def target(ctx: Context) -> int:
+    return int(ctx.session.target_pid)
 
 
 @builtin("stp_pid", LONG, (), group=G_CTX)
@@ -177,20 +181,20 @@ def remote_uri() -> str:
 
 
 @builtin("cpu", LONG, (), needs_ctx=True, group=G_CTX)
-def cpu(ctx: Any) -> int:
+def cpu(ctx: Context) -> int:
     return ctx.cpu
 
 
 # --- names ----------------------------------------------------------------------------
 
 @builtin("execname", STRING, (), needs_ctx=True, group=G_CTX)
-def execname(ctx: Any) -> str:
+def execname(ctx: Context) -> str:
     return proc_comm(ctx.pid, ctx.tid)
 
 
 @builtin("pexecname", STRING, (), needs_ctx=True, group=G_CTX)
-def pexecname(ctx: Any) -> str:
-    return proc_comm(ppid(ctx))
+def pexecname(ctx: Context) -> str:
+    return proc_comm(ppid_impl(ctx))
 
 
 @builtin("pid2execname", STRING, (LONG,), group=G_CTX)
@@ -204,12 +208,12 @@ def pid2execname(pid_: int) -> str:
 # --- the probe point ---------------------------------------------------------------------
 
 @builtin("pp", STRING, (), needs_ctx=True, group=G_CTX)
-def pp(ctx: Any) -> str:
+def pp(ctx: Context) -> str:
     return ctx.pp
 
 
 @builtin("ppfunc", STRING, (), needs_ctx=True, group=G_CTX)
-def ppfunc(ctx: Any) -> str:
+def ppfunc(ctx: Context) -> str:
     p = ctx.pp
     i = p.find('function("')
     if i >= 0:
@@ -262,22 +266,22 @@ def probe_type_of(pp_: str) -> str:
 
 
 @builtin("probe_type", STRING, (), needs_ctx=True, group=G_CTX)
-def probe_type(ctx: Any) -> str:
+def probe_type(ctx: Context) -> str:
     return probe_type_of(ctx.pp)
 
 
 @builtin("is_return", LONG, (), needs_ctx=True, group=G_CTX)
-def is_return(ctx: Any) -> int:
+def is_return(ctx: Context) -> int:
     return 1 if ctx.is_return else 0
 
 
 @builtin("user_mode", LONG, (), needs_ctx=True, group=G_CTX)
-def user_mode(ctx: Any) -> int:
+def user_mode(ctx: Context) -> int:
     return 1 if ctx.user_mode else 0
 
 
 @builtin("registers_valid", LONG, (), needs_ctx=True, group=G_CTX)
-def registers_valid(ctx: Any) -> int:
+def registers_valid(ctx: Context) -> int:
     return 1 if ctx.regs is not None else 0
 
 
@@ -293,7 +297,7 @@ def _ustr(data: bytes, pos: int, maxlen: int) -> str:
 
 
 @builtin("env_var", STRING, (STRING,), needs_ctx=True, group=G_CTX)
-def env_var(ctx: Any, name: str) -> str:
+def env_var(ctx: Context, name: str) -> str:
     # context-envvar.stp walks env_start..env_end with user_string() and
     # tokenize() (so it also resets the script's tokenize() state).
     if name == "":
@@ -320,7 +324,7 @@ def env_var(ctx: Any, name: str) -> str:
     return ""
 
 
-def cmdline_args_impl(ctx: Any, n: int, m: int, delim: str) -> str:
+def cmdline_args_impl(ctx: Context, n: int, m: int, delim: str) -> str:
     data = read_proc("/proc/%d/cmdline" % ctx.pid)
     if not data:
         return ""
@@ -343,16 +347,16 @@ def cmdline_args_impl(ctx: Any, n: int, m: int, delim: str) -> str:
 
 
 @builtin("cmdline_args", STRING, (LONG, LONG, STRING), needs_ctx=True, group=G_CTX)
-def cmdline_args(ctx: Any, n: int, m: int, delim: str) -> str:
+def cmdline_args(ctx: Context, n: int, m: int, delim: str) -> str:
     return cmdline_args_impl(ctx, n, m, delim)
 
 
 @builtin("cmdline_arg", STRING, (LONG,), needs_ctx=True, group=G_CTX)
-def cmdline_arg(ctx: Any, n: int) -> str:
+def cmdline_arg(ctx: Context, n: int) -> str:
     return cmdline_args_impl(ctx, n, n, "")
 
 
 @builtin("cmdline_str", STRING, (), needs_ctx=True, group=G_CTX)
-def cmdline_str(ctx: Any) -> str:
+def cmdline_str(ctx: Context) -> str:
     return cmdline_args_impl(ctx, 0, -1, " ")
 

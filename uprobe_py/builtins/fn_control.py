@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 from uprobe_py.builtins.registry import LONG, STRING, VOID, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import ExitRequested, StapRuntimeError
 
 G_LOG = "Logging Tapset"
@@ -48,14 +49,14 @@ class ScriptError(StapRuntimeError):
 
 
 @builtin("exit", VOID, (), needs_ctx=True, group=G_LOG)
-def exit_(ctx: Any) -> None:
+def exit_(ctx: Context) -> None:
     # Only requests the shutdown: the rest of this handler still runs,
     # then the end probes.
     ctx.session.request_exit()
 
 
 @builtin("abort", VOID, (), needs_ctx=True, group=G_LOG)
-def abort(ctx: Any) -> None:
+def abort(ctx: Context) -> None:
     # Like exit(), but the current handler stops here; not catchable.
     ctx.session.abort()
     raise ExitRequested()
@@ -79,16 +80,15 @@ def assert_msg(expression: int, msg: str) -> None:
 
 
 @builtin("warn", VOID, (STRING,), needs_ctx=True, group=G_LOG)
-def warn(ctx: Any, msg: str) -> None:
+def warn(ctx: Context, msg: str) -> None:
     # The runtime adds a newline only when msg lacks one; the session's
     # warn() always ends the line, so drop one trailing newline here.
-    if msg.endswith("\n"):
-        msg = msg[:-1]
+    msg = msg.removesuffix("\n")
     ctx.session.warn(msg)
 
 
 @builtin("log", VOID, (STRING,), needs_ctx=True, group=G_LOG)
-def log(ctx: Any, msg: str) -> None:
+def log(ctx: Context, msg: str) -> None:
     # STAP_PRINTF("%s\n", msg): into the ordinary output stream.
     ctx.session.write(msg + "\n")
 
@@ -204,7 +204,7 @@ def _tgkill(tgid: int, tid: int, sig: int) -> None:
 
 
 @builtin("raise", VOID, (LONG,), needs_ctx=True, group=G_GURU)
-def raise_(ctx: Any, signo: int) -> None:
+def raise_(ctx: Context, signo: int) -> None:
     sig = signo & 0xFFFFFFFF                  # (int) STAP_ARG_signo
     sig = sig - (1 << 32) if sig & 0x80000000 else sig
     if not 0 <= sig <= 64:                    # valid_signal(): sig <= _NSIG

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from uprobe_py.builtins.fn_time import KERNEL_HZ
 from uprobe_py.builtins.registry import LONG, STRING, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
 from uprobe_py.runtime.values import MASK64, wrap
 
@@ -65,8 +65,7 @@ def _postfix(x: int, y: int, p: str) -> str:
     return "%4d%s" % (x, p)
 
 
-@builtin("bytes_to_string", STRING, (LONG,), group=G_MEM)
-def bytes_to_string(nbytes: int) -> str:
+def bytes_to_string_impl(nbytes: int) -> str:
     if nbytes < 1024:
         return "%5d" % nbytes
     remain, nbytes = nbytes % 1024, nbytes // 1024    # nbytes > 0 here
@@ -79,9 +78,18 @@ def bytes_to_string(nbytes: int) -> str:
     return _postfix(nbytes, remain, "G")
 
 
+@builtin("bytes_to_string", STRING, (LONG,), group=G_MEM)
+def bytes_to_string(nbytes: int) -> str:
+    return bytes_to_string_impl(nbytes)
+
+
+def pages_to_string_impl(pages: int) -> str:
+    return bytes_to_string_impl(wrap(pages * PAGE_SIZE))
+
+
 @builtin("pages_to_string", STRING, (LONG,), group=G_MEM)
 def pages_to_string(pages: int) -> str:
-    return bytes_to_string(wrap(pages * PAGE_SIZE))
+    return pages_to_string_impl(pages)
 
 
 # --- times ------------------------------------------------------------------
@@ -92,9 +100,13 @@ def _split_time(v: int, unit: int) -> tuple[int, int, int]:
     return _cdiv(secs, 60), _cmod(secs, 60), frac
 
 
+def msecs_to_string_impl(msecs: int) -> str:
+    return "%dm%d.%.3ds" % _split_time(msecs, 1000)
+
+
 @builtin("msecs_to_string", STRING, (LONG,), group=G_TASKTIME)
 def msecs_to_string(msecs: int) -> str:
-    return "%dm%d.%.3ds" % _split_time(msecs, 1000)
+    return msecs_to_string_impl(msecs)
 
 
 @builtin("usecs_to_string", STRING, (LONG,), group=G_TASKTIME)
@@ -140,9 +152,13 @@ def cputime_to_usecs(cputime: int) -> int:
     return _jiffies_to_usecs(cputime)
 
 
+def cputime_to_string_impl(cputime: int) -> str:
+    return msecs_to_string_impl(_jiffies_to_msecs(cputime))
+
+
 @builtin("cputime_to_string", STRING, (LONG,), group=G_TASKTIME)
 def cputime_to_string(cputime: int) -> str:
-    return msecs_to_string(_jiffies_to_msecs(cputime))
+    return cputime_to_string_impl(cputime)
 
 
 # --- errno ------------------------------------------------------------------
@@ -378,7 +394,7 @@ def signal_str(num: int) -> str:
 
 
 @builtin("sigset_mask_str", STRING, (LONG,), needs_ctx=True, group=G_SIGNAL)
-def sigset_mask_str(ctx: Any, mask: int) -> str:
+def sigset_mask_str(ctx: Context, mask: int) -> str:
     # Signals 1.._NSIG-1 joined with ","; strlcat() caps the text at
     # MAXSTRINGLEN-1 bytes *before* the trailing comma is dropped.
     s = "".join("%d," % i for i in range(1, 64) if (mask >> (i - 1)) & 1)

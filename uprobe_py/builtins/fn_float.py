@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any
 
 from uprobe_py.builtins.registry import LONG, STRING, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
 from uprobe_py.runtime.values import MASK64, wrap
 
@@ -70,7 +70,7 @@ def _propagate(a: int, b: int) -> int:
 
 
 def _result(f: float) -> int:
-    return DEFAULT_NAN if f != f else _u(f)
+    return DEFAULT_NAN if math.isnan(f) else _u(f)
 
 
 def _binop(x: int, y: int, op: int) -> int:
@@ -218,7 +218,7 @@ def fp_to_long(infp: int, roundingMode: int, exact: int) -> int:
 # --- fp_to_string: stap's f64_to_str() ---------------------------------------------------
 
 @builtin("fp_to_string", STRING, (LONG, LONG), needs_ctx=True, group=GROUP)
-def fp_to_string(ctx: Any, infp: int, precision: int) -> str:
+def fp_to_string(ctx: Context, infp: int, precision: int) -> str:
     # The integer and fraction split uses C shifts by (52 - exponent) on an
     # unsigned 32-bit count, which x86-64 reduces modulo 64: values below
     # 2**-11 or at/above 2**53 (and inf/NaN) print as stap prints them, i.e.
@@ -255,7 +255,7 @@ def fp_to_string(ctx: Any, infp: int, precision: int) -> str:
 
 def _fdiv(a: float, b: float) -> float:
     if b == 0.0:
-        if a == 0.0 or a != a:
+        if a == 0.0 or math.isnan(a):
             return math.nan
         return math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b
@@ -305,6 +305,6 @@ def string_to_fp(input: str) -> int:
     if i != n:
         raise StapRuntimeError("invalid format")
     q = _fdiv(value, power)
-    if q != q:
+    if math.isnan(q):
         raise StapRuntimeError("invalid format")
     return wrap(_u(sign * q))

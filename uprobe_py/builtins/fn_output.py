@@ -14,10 +14,10 @@ MAXMAPENTRIES (2048) pending pieces: the oldest piece is dropped first.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from uprobe_py.builtins.fn_context import proc_comm
 from uprobe_py.builtins.registry import LONG, STRING, VOID, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.values import wrap
 
 G_ANSI = "Utility functions for using ansi control chars in logs"
@@ -28,22 +28,22 @@ G_SPEC = "Speculation"
 
 
 @builtin("ansi_clear_screen", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_clear_screen(ctx: Any) -> None:
+def ansi_clear_screen(ctx: Context) -> None:
     ctx.session.write("\033[1;1H\033[J")
 
 
 @builtin("ansi_set_color", VOID, (LONG,), needs_ctx=True, group=G_ANSI)
-def ansi_set_color(ctx: Any, fg: int) -> None:
+def ansi_set_color(ctx: Context, fg: int) -> None:
     ctx.session.write("\033[%dm" % fg)
 
 
 @builtin("ansi_set_color", VOID, (LONG, LONG), needs_ctx=True, group=G_ANSI)
-def ansi_set_color_fg_bg(ctx: Any, fg: int, bg: int) -> None:
+def ansi_set_color_fg_bg(ctx: Context, fg: int, bg: int) -> None:
     ctx.session.write("\033[%d;%dm" % (bg, fg))
 
 
 @builtin("ansi_set_color", VOID, (LONG, LONG, LONG), needs_ctx=True, group=G_ANSI)
-def ansi_set_color_attr(ctx: Any, fg: int, bg: int, attr: int) -> None:
+def ansi_set_color_attr(ctx: Context, fg: int, bg: int, attr: int) -> None:
     attr_str = ";%dm" % attr if attr else "m"
     ctx.session.write("\033[%d;%d%s" % (bg, fg, attr_str))
 
@@ -54,37 +54,37 @@ builtin("ansi_set_color3", VOID, (LONG, LONG, LONG), needs_ctx=True,
 
 
 @builtin("ansi_reset_color", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_reset_color(ctx: Any) -> None:
+def ansi_reset_color(ctx: Context) -> None:
     ansi_set_color_attr(ctx, 0, 0, 0)
 
 
 @builtin("ansi_new_line", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_new_line(ctx: Any) -> None:
+def ansi_new_line(ctx: Context) -> None:
     ctx.session.write("\n")
 
 
 @builtin("ansi_cursor_move", VOID, (LONG, LONG), needs_ctx=True, group=G_ANSI)
-def ansi_cursor_move(ctx: Any, x: int, y: int) -> None:
+def ansi_cursor_move(ctx: Context, x: int, y: int) -> None:
     ctx.session.write("\033[%d;%dH" % (y, x))
 
 
 @builtin("ansi_cursor_hide", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_cursor_hide(ctx: Any) -> None:
+def ansi_cursor_hide(ctx: Context) -> None:
     ctx.session.write("\033[>5I")
 
 
 @builtin("ansi_cursor_save", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_cursor_save(ctx: Any) -> None:
+def ansi_cursor_save(ctx: Context) -> None:
     ctx.session.write("\033[s")
 
 
 @builtin("ansi_cursor_restore", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_cursor_restore(ctx: Any) -> None:
+def ansi_cursor_restore(ctx: Context) -> None:
     ctx.session.write("\033[u")
 
 
 @builtin("ansi_cursor_show", VOID, (), needs_ctx=True, group=G_ANSI)
-def ansi_cursor_show(ctx: Any) -> None:
+def ansi_cursor_show(ctx: Context) -> None:
     ctx.session.write("\033[>5h")
 
 
@@ -92,22 +92,22 @@ def ansi_cursor_show(ctx: Any) -> None:
 # ctx.extra["indent"] = (counters, timestamps), both keyed by tid, or -1 for
 # the thread-independent indent()/indent_depth().
 
-def _indent_state(ctx: Any) -> tuple[dict[int, int], dict[int, int]]:
+def _indent_state(ctx: Context) -> tuple[dict[int, int], dict[int, int]]:
     st = ctx.extra.get("indent")
     if st is None:
         st = ctx.extra["indent"] = ({}, {})
-    return st  # type: ignore[no-any-return]
+    return st
 
 
 def _depth(counters: dict[int, int], idx: int, delta: int) -> int:
     # pre-increment for positive delta, post-decrement for negative delta
     cur = counters.get(idx, 0)
-    x = wrap(cur + (delta if delta > 0 else 0))
+    x = wrap(cur + (max(0, delta)))
     counters[idx] = wrap(cur + delta)
     return x - 1 if x > 0 else 0
 
 
-def _indent(ctx: Any, idx: int, desc: str, delta: int) -> str:
+def _indent(ctx: Context, idx: int, desc: str, delta: int) -> str:
     counters, stamps = _indent_state(ctx)
     ts = time.time_ns() // 1000
     if not counters.get(idx, 0):
@@ -120,24 +120,24 @@ def _indent(ctx: Any, idx: int, desc: str, delta: int) -> str:
 
 
 @builtin("thread_indent", STRING, (LONG,), needs_ctx=True, group=G_INDENT)
-def thread_indent(ctx: Any, delta: int) -> str:
+def thread_indent(ctx: Context, delta: int) -> str:
     tid = ctx.tid
     desc = "%s(%d)" % (proc_comm(ctx.pid, tid), tid)
     return _indent(ctx, tid, desc, delta)
 
 
 @builtin("thread_indent_depth", LONG, (LONG,), needs_ctx=True, group=G_INDENT)
-def thread_indent_depth(ctx: Any, delta: int) -> int:
+def thread_indent_depth(ctx: Context, delta: int) -> int:
     return _depth(_indent_state(ctx)[0], ctx.tid, delta)
 
 
 @builtin("indent", STRING, (LONG,), needs_ctx=True, group=G_INDENT)
-def indent(ctx: Any, delta: int) -> str:
+def indent(ctx: Context, delta: int) -> str:
     return _indent(ctx, -1, "", delta)
 
 
 @builtin("indent_depth", LONG, (LONG,), needs_ctx=True, group=G_INDENT)
-def indent_depth(ctx: Any, delta: int) -> int:
+def indent_depth(ctx: Context, delta: int) -> int:
     return _depth(_indent_state(ctx)[0], -1, delta)
 
 
@@ -147,7 +147,7 @@ SPEC_MAX_ENTRIES = 2048     # MAXMAPENTRIES, the bound of the wrap-around _spec_
 
 
 class _Spec:
-    __slots__ = ("last_id", "counters", "buff")
+    __slots__ = ("buff", "counters", "last_id")
 
     def __init__(self) -> None:
         self.last_id = 0
@@ -155,22 +155,22 @@ class _Spec:
         self.buff: dict[tuple[int, int], str] = {}     # insertion-ordered
 
 
-def _spec(ctx: Any) -> _Spec:
+def _spec(ctx: Context) -> _Spec:
     st = ctx.extra.get("speculation")
     if st is None:
         st = ctx.extra["speculation"] = _Spec()
-    return st  # type: ignore[no-any-return]
+    return st
 
 
 @builtin("speculation", LONG, (), needs_ctx=True, group=G_SPEC)
-def speculation(ctx: Any) -> int:
+def speculation(ctx: Context) -> int:
     st = _spec(ctx)
     st.last_id = wrap(st.last_id + 1)
     return st.last_id
 
 
 @builtin("speculate", VOID, (LONG, STRING), needs_ctx=True, group=G_SPEC)
-def speculate(ctx: Any, id_: int, output: str) -> None:
+def speculate(ctx: Context, id_: int, output: str) -> None:
     st = _spec(ctx)
     n = wrap(st.counters.get(id_, 0) + 1)
     st.counters[id_] = n
@@ -182,14 +182,14 @@ def speculate(ctx: Any, id_: int, output: str) -> None:
 
 
 @builtin("discard", VOID, (LONG,), needs_ctx=True, group=G_SPEC)
-def discard(ctx: Any, id_: int) -> None:
+def discard(ctx: Context, id_: int) -> None:
     st = _spec(ctx)
     for key in [k for k in st.buff if k[0] == id_]:
         del st.buff[key]
 
 
 @builtin("commit", VOID, (LONG,), needs_ctx=True, group=G_SPEC)
-def commit(ctx: Any, id_: int) -> None:
+def commit(ctx: Context, id_: int) -> None:
     st = _spec(ctx)
     keys = sorted((k for k in st.buff if k[0] == id_), key=lambda k: k[1])
     write = ctx.session.write

@@ -21,8 +21,13 @@ import os
 from typing import Any
 
 from uprobe_py.builtins.fn_context import proc_stat, read_proc
-from uprobe_py.builtins.fn_conversion import PAGE_SIZE, cputime_to_string, pages_to_string
+from uprobe_py.builtins.fn_conversion import (
+    PAGE_SIZE,
+    cputime_to_string_impl,
+    pages_to_string_impl,
+)
 from uprobe_py.builtins.registry import LONG, STRING, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
 
 G_TASKTIME = "Task Time Tapset"
@@ -61,12 +66,12 @@ def _times(pid: int | None, tid: int) -> tuple[int, int]:
 
 
 @builtin("task_utime", LONG, (), needs_ctx=True, group=G_TASKTIME)
-def task_utime(ctx: Any) -> int:
+def task_utime(ctx: Context) -> int:
     return _times(ctx.pid, ctx.tid)[0]
 
 
 @builtin("task_stime", LONG, (), needs_ctx=True, group=G_TASKTIME)
-def task_stime(ctx: Any) -> int:
+def task_stime(ctx: Context) -> int:
     return _times(ctx.pid, ctx.tid)[1]
 
 
@@ -85,11 +90,11 @@ builtin("task_stime_tid", LONG, (LONG,), group=G_TASKTIME)(task_stime_of)
 
 
 def _time_string(ut: int, st: int) -> str:
-    return "usr: %s, sys: %s" % (cputime_to_string(ut), cputime_to_string(st))
+    return "usr: %s, sys: %s" % (cputime_to_string_impl(ut), cputime_to_string_impl(st))
 
 
 @builtin("task_time_string", STRING, (), needs_ctx=True, group=G_TASKTIME)
-def task_time_string(ctx: Any) -> str:
+def task_time_string(ctx: Context) -> str:
     return _time_string(*_times(ctx.pid, ctx.tid))
 
 
@@ -139,7 +144,7 @@ _MEM_FIELDS = (("size", 0), ("rss", 1), ("shr", -1), ("txt", 3), ("data", 5))
 
 
 def _make_mem(field: int) -> tuple[Any, Any]:
-    def current(ctx: Any) -> int:
+    def current(ctx: Context) -> int:
         return _mem(ctx.pid, field)
 
     def of_pid(pid: int) -> int:
@@ -157,11 +162,11 @@ del _name, _field, _cur, _of
 
 def _mem_string(pid: int) -> str:
     return "size: %s, rss: %s, shr: %s, txt: %s, data: %s" % tuple(
-        pages_to_string(_mem(pid, field)) for _, field in _MEM_FIELDS)
+        pages_to_string_impl(_mem(pid, field)) for _, field in _MEM_FIELDS)
 
 
 @builtin("proc_mem_string", STRING, (), needs_ctx=True, group=G_MEM)
-def proc_mem_string(ctx: Any) -> str:
+def proc_mem_string(ctx: Context) -> str:
     return _mem_string(ctx.pid)
 
 

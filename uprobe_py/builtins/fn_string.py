@@ -16,9 +16,8 @@ which are operators handled by the compiler.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from uprobe_py.builtins.registry import LONG, STRING, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
 from uprobe_py.runtime.values import MASK64, wrap
 
@@ -123,23 +122,31 @@ def isdigit(s: str) -> int:
 
 # --- tokenize -------------------------------------------------------------
 # stap keeps the tokenizer state (a copy of the input and a cursor) in the
-# per-CPU probe context; here it lives in ctx.extra["tokenize"] as
-# [buffer, cursor] where cursor is None once strsep() has run off the end.
+# per-CPU probe context; here it lives in ctx.extra["tokenize"] as a
+# _TokState (buffer, cursor), the cursor None once strsep() ran off the end.
 
 _TOK_KEY = "tokenize"
 
 
-@builtin("tokenize", STRING, (STRING, STRING), needs_ctx=True, group=GROUP)
-def tokenize(ctx: Any, input: str, delim: str) -> str:
+class _TokState:
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: str) -> None:
+        self.buf = buf
+        self.pos: int | None = 0
+
+
+def tokenize_impl(ctx: Context, input: str, delim: str) -> str:
+    """tokenize(input, delim); also used by env_var()."""
     extra = ctx.extra
+    state: _TokState | None
     if input:
-        state = [input, 0]
-        extra[_TOK_KEY] = state
+        state = extra[_TOK_KEY] = _TokState(input)
     else:
         state = extra.get(_TOK_KEY)
         if state is None:
             return ""
-    buf, pos = state
+    buf, pos = state.buf, state.pos
     # do { token = strsep(&cursor, delim); } while (token && !token[0]);
     while pos is not None:
         end = _find_any(buf, delim, pos)
@@ -150,15 +157,20 @@ def tokenize(ctx: Any, input: str, delim: str) -> str:
             token = buf[pos:end]
             pos = end + 1
         if token:
-            state[1] = pos
+            state.pos = pos
             return token
-    state[1] = None
+    state.pos = None
     return ""
 
 
+@builtin("tokenize", STRING, (STRING, STRING), needs_ctx=True, group=GROUP)
+def tokenize(ctx: Context, input: str, delim: str) -> str:
+    return tokenize_impl(ctx, input, delim)
+
+
 @builtin("tokenize", STRING, (STRING,), needs_ctx=True, group=GROUP)
-def tokenize_next(ctx: Any, delim: str) -> str:
-    return tokenize(ctx, "", delim)
+def tokenize_next(ctx: Context, delim: str) -> str:
+    return tokenize_impl(ctx, "", delim)
 
 
 def _find_any(buf: str, chars: str, start: int) -> int:
@@ -274,12 +286,12 @@ def text_str_impl(s: str, inlen: int, outlen: int, quoted: bool, maxstringlen: i
 
 
 @builtin("text_str", STRING, (STRING,), needs_ctx=True, group=GROUP)
-def text_str(ctx: Any, input: str) -> str:
+def text_str(ctx: Context, input: str) -> str:
     return text_str_impl(input, 0, 0, False, ctx.session.maxstringlen)
 
 
 @builtin("text_strn", STRING, (STRING, LONG, LONG), needs_ctx=True, group=GROUP)
-def text_strn(ctx: Any, input: str, len_: int, quoted: int) -> str:
+def text_strn(ctx: Context, input: str, len_: int, quoted: int) -> str:
     maxlen = ctx.session.maxstringlen
     outlen = min(max(len_, 0), maxlen)
     # `quoted` is passed to an int parameter: only the low 32 bits count.
@@ -287,6 +299,6 @@ def text_strn(ctx: Any, input: str, len_: int, quoted: int) -> str:
 
 
 @builtin("string_quoted", STRING, (STRING,), needs_ctx=True, group=GROUP)
-def string_quoted(ctx: Any, s: str) -> str:
+def string_quoted(ctx: Context, s: str) -> str:
     maxlen = ctx.session.maxstringlen
     return text_str_impl(s, maxlen, maxlen, True, maxlen)

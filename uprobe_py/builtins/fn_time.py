@@ -23,9 +23,9 @@ import gzip
 import os
 import re
 import time
-from typing import Any
 
 from uprobe_py.builtins.registry import LONG, STRING, VOID, builtin
+from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
 from uprobe_py.runtime.values import wrap
 
@@ -43,7 +43,7 @@ def _config_hz() -> int | None:
     for path in ("/proc/config.gz", f"/boot/config-{release}"):
         try:
             opener = gzip.open if path.endswith(".gz") else open
-            with opener(path, "rt") as f:   # type: ignore[operator]
+            with opener(path, "rt") as f: 
                 for line in f:
                     if line.startswith("CONFIG_HZ="):
                         return int(line.split("=", 1)[1])
@@ -60,7 +60,7 @@ def _timer_list_jiffies() -> tuple[int, int] | None:
         now = _monotonic_ns()
     except OSError:
         return None
-    m = re.search(rb"^jiffies: (\d+)$", data, re.M)
+    m = re.search(rb"^jiffies: (\d+)$", data, re.MULTILINE)
     return (int(m.group(1)), now) if m else None
 
 
@@ -255,22 +255,22 @@ def tz_ctime(epochsecs: int) -> str:
 _SW_KEY = "stopwatch"
 
 
-def _watches(ctx: Any) -> dict[str, list[int]]:
+def _watches(ctx: Context) -> dict[str, list[int]]:
     sw = ctx.extra.get(_SW_KEY)
     if sw is None:
         sw = ctx.extra[_SW_KEY] = {}
-    return sw  # type: ignore[no-any-return]
+    return sw
 
 
 @builtin("start_stopwatch", VOID, (STRING,), needs_ctx=True, group=G_TS)
-def start_stopwatch(ctx: Any, name: str) -> None:
+def start_stopwatch(ctx: Context, name: str) -> None:
     w = _watches(ctx).setdefault(name, [0, 0])
     if w[0] == 0:
         w[0] = _time_ns()
 
 
 @builtin("stop_stopwatch", VOID, (STRING,), needs_ctx=True, group=G_TS)
-def stop_stopwatch(ctx: Any, name: str) -> None:
+def stop_stopwatch(ctx: Context, name: str) -> None:
     w = _watches(ctx).setdefault(name, [0, 0])
     if w[0] != 0:
         w[1] = wrap(w[1] + _time_ns() - w[0])
@@ -278,11 +278,11 @@ def stop_stopwatch(ctx: Any, name: str) -> None:
 
 
 @builtin("delete_stopwatch", VOID, (STRING,), needs_ctx=True, group=G_TS)
-def delete_stopwatch(ctx: Any, name: str) -> None:
+def delete_stopwatch(ctx: Context, name: str) -> None:
     _watches(ctx).pop(name, None)
 
 
-def _read_stopwatch(ctx: Any, name: str) -> int:
+def _read_stopwatch(ctx: Context, name: str) -> int:
     w = _watches(ctx).setdefault(name, [0, 0])
     delta = _time_ns() - w[0] if w[0] != 0 else 0
     return wrap(w[1] + delta)
@@ -294,21 +294,21 @@ def _cdiv(a: int, b: int) -> int:
 
 
 @builtin("read_stopwatch_ns", LONG, (STRING,), needs_ctx=True, group=G_TS)
-def read_stopwatch_ns(ctx: Any, name: str) -> int:
+def read_stopwatch_ns(ctx: Context, name: str) -> int:
     return _read_stopwatch(ctx, name)
 
 
 @builtin("read_stopwatch_us", LONG, (STRING,), needs_ctx=True, group=G_TS)
-def read_stopwatch_us(ctx: Any, name: str) -> int:
+def read_stopwatch_us(ctx: Context, name: str) -> int:
     return _cdiv(_read_stopwatch(ctx, name), 1000)
 
 
 @builtin("read_stopwatch_ms", LONG, (STRING,), needs_ctx=True, group=G_TS)
-def read_stopwatch_ms(ctx: Any, name: str) -> int:
+def read_stopwatch_ms(ctx: Context, name: str) -> int:
     return _cdiv(_read_stopwatch(ctx, name), 1000000)
 
 
 @builtin("read_stopwatch_s", LONG, (STRING,), needs_ctx=True, group=G_TS)
-def read_stopwatch_s(ctx: Any, name: str) -> int:
+def read_stopwatch_s(ctx: Context, name: str) -> int:
     return _cdiv(_read_stopwatch(ctx, name), 1000000000)
 
