@@ -43,7 +43,11 @@ G_GURU = "Guru tapsets"
 class ScriptError(StapRuntimeError):
     """Raised by error(msg) and assert(): stap clears CONTEXT->last_stmt before
     reporting, so the message is printed as `ERROR: msg` with no `near ...`
-    location. try/catch still catches it, with msg as the caught string."""
+    location. try/catch still catches it, with msg as the caught string.
+
+    With msg == "" the handler still stops, but stap's probe epilogue tests
+    `last_error && last_error[0]`: nothing is printed and MAXERRORS does not
+    count it."""
 
     has_location = False
 

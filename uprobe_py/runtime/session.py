@@ -24,7 +24,7 @@ from ..options import Options
 from ..probes.registry import find_family
 from ..semantic import LONG, STAT, STRING, Var
 from .context import Context
-from .errors import StapRuntimeError
+from .errors import ExitRequested, StapRuntimeError
 from .formatting import compile_format
 from .output import Output, stderr_write
 from .stats import Stat, count, sort_key
@@ -50,6 +50,7 @@ class Session:
         self.start_time = time.time()
         self.child: Optional[subprocess.Popen[bytes]] = None
         self.engines: list[Any] = []
+        self._warned: set[str] = set()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
@@ -59,11 +60,15 @@ class Session:
         self.exit_requested = True
 
     def abort(self) -> None:
+        """abort(): the caller raises ExitRequested to leave the handler; no end probes run."""
         self.exit_requested = True
         self.aborted = True
-        raise Abort()
 
     def warn(self, msg: str) -> None:
+        # stapio prints each distinct warning once (unless -v)
+        if msg in self._warned and not self.opts.verbose:
+            return
+        self._warned.add(msg)
         self.out.flush()
         stderr_write(f"WARNING: {msg}\n")
 
@@ -80,13 +85,15 @@ class Session:
             self.program.handlers[probe.index](c)
         except StapRuntimeError as e:
             self.report_error(e)
-        except Abort:
+        except (Abort, ExitRequested):
             pass
         except RecursionError:
             self.report_error(StapRuntimeError("MAXNESTING exceeded"))
 
     def report_error(self, e: StapRuntimeError) -> None:
-        tok = self.program.token_for(e.__traceback__)
+        if not e.msg and not getattr(e, "has_location", True):
+            return      # error(""): the handler stops, nothing is reported or counted (stap)
+        tok = self.program.token_for(e.__traceback__) if getattr(e, "has_location", True) else None
         self.out.flush()
         where = f" near {describe_token(tok)}" if tok is not None else ""
         stderr_write(f"ERROR: {e.msg}{where}\n")
