@@ -196,7 +196,10 @@ def _print_and_exit(text: str, code: int) -> int:
 
 def report_compile_failure(e: CompileFailed, opts: Optional[Options]) -> int:
     state = RenderState()
-    text, suppressed = render_all(e.diagnostics, state)
+    diags = e.diagnostics
+    if opts is not None and opts.warnings == "off":
+        diags = [d for d in diags if d.kind != "WARNING"]
+    text, suppressed = render_all(diags, state)
     if e.pass_no == 1:
         count = len(e.diagnostics)
         text += f"{count} parse error{'s' if count != 1 else ''}.\n"

@@ -135,7 +135,7 @@ def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> C
         raise CompileFailed(2, [Diagnostic("semantic error", "no probes found")])
     program, errors = check(script, probes, library, extra_functions, extra_globals)
     if errors:
-        raise CompileFailed(2, errors)
+        raise CompileFailed(2, program.warnings + errors)
     return Compiled(script, probes, program, warnings=program.warnings)
 
 
