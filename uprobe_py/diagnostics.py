@@ -30,7 +30,8 @@ def describe_token(tok: "Token", file_name: str | None = None) -> str:
     where = f"{name}:{tok.loc.line}:{tok.loc.col}"
     if tok.kind in ("keyword", "embedded-code"):
         return f"{tok.kind} at {where}"
-    return f"{tok.kind} '{tok.text}' at {where}"
+    text = tok.text[1:-1] if tok.kind == "string" and tok.text.startswith('"') else tok.text
+    return f"{tok.kind} '{text}' at {where}"
 
 
 class RenderState:

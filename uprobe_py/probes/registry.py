@@ -40,7 +40,7 @@ class Engine(Protocol):
     function to call for a hit: `fire(probe_index, context_updates)`.
     """
 
-    def start(self) -> None: ...
+    def start(self, now: float) -> None: ...                     # arm, given the monotonic time
     def next_timeout(self, now: float) -> Optional[float]: ...   # seconds until due, None if idle
     def filenos(self) -> list[int]: ...                          # fds to wait on
     def poll(self, now: float) -> None: ...                      # deliver whatever is due
