@@ -201,8 +201,9 @@ def report_compile_failure(e: CompileFailed, opts: Optional[Options]) -> int:
         diags = [d for d in diags if d.kind != "WARNING"]
     text, suppressed = render_all(diags, state)
     if e.pass_no == 1:
-        count = len(e.diagnostics)
-        text += f"{count} parse error{'s' if count != 1 else ''}.\n"
+        summary = [d.summary for d in diags if d.summary]
+        count = len([d for d in diags if not d.summary])
+        text += summary[0] + "\n" if summary else f"{count} parse error{'s' if count != 1 else ''}.\n"
         text += "Pass 1: parse failed.  [man error::pass1]\n"
     else:
         text += f"Pass {e.pass_no}: analysis failed.  [man error::pass{e.pass_no}]\n"

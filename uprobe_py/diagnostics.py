@@ -28,10 +28,11 @@ def describe_token(tok: "Token", file_name: str | None = None) -> str:
         return f"{tok.loc.source.name} EOF"
     name = tok.loc.source.name if file_name is None else file_name
     where = f"{name}:{tok.loc.line}:{tok.loc.col}"
-    if tok.kind in ("keyword", "embedded-code"):
-        return f"{tok.kind} at {where}"
-    text = tok.text[1:-1] if tok.kind == "string" and tok.text.startswith('"') else tok.text
-    return f"{tok.kind} '{text}' at {where}"
+    kind = tok.shown_as or tok.kind
+    if kind in ("keyword", "embedded-code"):
+        return f"{kind} at {where}"
+    text = tok.text[1:-1] if kind == "string" and tok.text.startswith('"') else tok.text
+    return f"{kind} '{text}' at {where}"
 
 
 class RenderState:
@@ -62,13 +63,19 @@ class Diagnostic:
     token: "Token | None" = None
     at_word: str = "saw"       # parse errors on a token say "saw:"; lexer errors say "at:"
     extra: list[str] = field(default_factory=list)
+    related: list["Token"] = field(default_factory=list)   # further locations, printed under it
+    anchor: "Token | None" = None   # sort position, when not the token's own (notes)
+    summary: str = ""               # replaces the "N parse errors." line (empty input)
 
     def render(self, state: RenderState | None = None) -> str:
         state = state or RenderState()
         out = [f"{self.kind}: {self.message}"]
         tok = self.token
         if tok is not None:
-            desc = state.describe(tok) if tok.kind != "eof" else describe_token(tok)
+            if self.kind == "parse error":
+                desc = describe_token(tok)     # parse errors always name the file
+            else:
+                desc = state.describe(tok) if tok.kind != "eof" else describe_token(tok)
             if self.kind == "parse error":
                 label = f"{self.at_word}:".rjust(12)
                 out.append(f"{label} {desc}")
@@ -78,6 +85,9 @@ class Diagnostic:
                 out[0] += f": {desc}"
                 if tok.kind != "eof":
                     out.extend(source_lines(tok.loc, indent=" " if self.kind == "WARNING" else "        "))
+        for rel in self.related:
+            out.append(state.describe(rel))
+            out.extend(source_lines(rel.loc, indent="        "))
         out.extend(self.extra)
         text = "\n".join(out) + "\n"
         if self.kind != "WARNING":
@@ -92,6 +102,8 @@ def render_all(diags: list[Diagnostic], state: RenderState | None = None) -> tup
     parts: list[str] = []
     suppressed = 0
     for d in diags:
+        if d.summary:
+            continue
         key = (d.kind, d.message)
         if key in seen:
             suppressed += 1

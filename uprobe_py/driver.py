@@ -76,9 +76,8 @@ def parse_pass(opts: Options) -> tuple[n.Script, Environment, Any, TapsetLibrary
     macros = load_library_macros(macro_dirs, env)
     assert opts.script_text is not None
     source = Source(opts.script_name, opts.script_text)
-    script, diags = parse_script_source(source, env, opts.args, macros, privileged=tapset_file)
-    if not opts.guru and not tapset_file:
-        diags += embedded_code_errors(script)
+    script, diags = parse_script_source(source, env, opts.args, macros,
+                                        privileged=tapset_file or opts.guru)
     if diags:
         raise CompileFailed(1, diags)
     return script, env, macros, TapsetLibrary(dirs, env, macros)
@@ -101,17 +100,6 @@ def tapset_root_of(path: str, dirs: list[str]) -> str | None:
         if real.startswith(d + os.sep):
             return d
     return None
-
-
-def embedded_code_errors(script: n.Script) -> list[Diagnostic]:
-    out = []
-    for e in script.embedded:
-        out.append(Diagnostic("parse error", "embedded code in unprivileged script; need stap -g", e.tok))
-    for f in script.functions:
-        if isinstance(f.body, n.EmbeddedStmt):
-            out.append(Diagnostic("parse error", "embedded code in unprivileged script; need stap -g",
-                                  f.body.tok))
-    return out
 
 
 def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> Compiled:

@@ -33,14 +33,21 @@ def load_library_macros(tapset_dirs: list[str], env: Environment) -> dict[str, M
 def parse_script_source(source: Source, env: Environment, args: list[str] | None = None,
                         macros: dict[str, Macro] | None = None,
                         privileged: bool = False) -> tuple[n.Script, list[Diagnostic]]:
-    toks, diags = tokenize(source, args)
+    raw, diags = tokenize(source, args)
     pp = Preprocessor(env, macros)
-    toks = pp.run(toks)
+    toks = pp.run(raw)
     diags = diags + pp.errors
-    diags += [Diagnostic("parse error", str(t.value), t, at_word="at")
-              for t in toks if t.kind == "junk" and t.value]
-    if diags:
-        # stap stops at lexical/preprocessor errors before parsing the damaged stream
-        return n.Script(toks[0] if toks else None), diags  # type: ignore[arg-type]
+    if len(toks) <= 1 and len(raw) > 1 and (diags or not privileged):
+        empty = Diagnostic("parse error", "", None)
+        empty.summary = f"Input file '{source.name}' is empty after preprocessing."
+        return n.Script(toks[0]), diags + [empty]
     script, perrs = parse(toks, privileged, source.name)
-    return script, perrs
+    # stap lexes, preprocesses and parses in one stream: report in source order
+    return script, sorted(diags + perrs, key=_position)
+
+
+def _position(d: Diagnostic) -> tuple[int, int]:
+    tok = d.anchor or d.token
+    if tok is None or tok.kind == "eof":
+        return (1 << 30, 0)
+    return (tok.loc.line, tok.loc.col)

@@ -42,6 +42,10 @@ class Token:
     value: object = None      # decoded string for strings, int for numbers
     # A token that came out of a macro or a positional argument remembers where it was used.
     chained: "Token | None" = None
+    # A lexer/preprocessor error travelling in the stream: the parser reports it where it
+    # meets this (junk) token, described as `shown_as` (the kind of the offending token).
+    error: "str | None" = None
+    shown_as: "str | None" = None
 
     def is_op(self, *ops: str) -> bool:
         return self.kind == "operator" and self.text in ops
@@ -111,6 +115,7 @@ class Lexer:
         self.line = 1
         self.col = 1
         self.errors: list[Diagnostic] = []
+        self.stopped = False
 
     def _loc(self) -> Loc:
         return Loc(self.source, self.line, self.col)
@@ -137,6 +142,9 @@ class Lexer:
             out.append(tok)
             if tok.kind == "eof":
                 return out
+            if self.stopped:
+                out.append(Token("eof", "", self._loc()))
+                return out
 
     def _error(self, msg: str, loc: Loc) -> None:
         self.errors.append(Diagnostic("parse error", msg, Token("junk", "", loc), at_word="at"))
@@ -155,9 +163,7 @@ class Lexer:
             elif text.startswith("/*", self.pos):
                 end = text.find("*/", self.pos + 2)
                 if end < 0:
-                    loc = self._loc()
-                    self._advance(n - self.pos)
-                    self._error("Could not find matching '*/'", loc)
+                    self._advance(n - self.pos)   # stap: an unclosed comment runs to end of file
                 else:
                     self._advance(end + 2 - self.pos)
             else:
@@ -167,8 +173,9 @@ class Lexer:
             return Token("eof", "", loc)
         ch = text[self.pos]
         start = self.pos
-        if ch.isalpha() or ch == "_" or (ch in "$@" and start + 1 < n
-                                         and (text[start + 1].isalnum() or text[start + 1] in "_$#")):
+        if ch.isascii() and (ch.isalpha() or ch == "_") or (
+                ch in "$@" and start + 1 < n and text[start + 1].isascii()
+                and (text[start + 1].isalnum() or text[start + 1] in "_$#")):
             j = start + 1
             if ch in "$@" and j < n and text[j] == "#":
                 self._advance(2)
@@ -176,15 +183,17 @@ class Lexer:
                 if ch == "$":
                     return Token("number", str(count), loc, count)
                 return Token("string", f'"{count}"', loc, str(count))
-            while j < n and (text[j].isalnum() or text[j] in "_$@"):
+            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] in "_$@"):
                 j += 1
             word = text[start:j]
             self._advance(j - start)
             if ch in "$@" and word[1:].isdigit():
                 return self._positional(word, loc)
+            if ch == "@":
+                return Token("operator", word, loc)    # stap lexes @name as an operator
             kind = "keyword" if word in KEYWORDS else "identifier"
             return Token(kind, word, loc)
-        if ch.isdigit():
+        if ch.isascii() and ch.isdigit():
             j = start
             while j < n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
@@ -193,16 +202,15 @@ class Lexer:
             return Token("number", word, loc, parse_number(word))
         if ch == '"':
             j = start + 1
-            while j < n and text[j] != '"':
+            while j < n and text[j] != '"' and text[j] != "\n":
                 if text[j] == "\\":
                     j += 1
-                elif text[j] == "\n":
-                    pass
                 j += 1
-            if j >= n:
+            if j >= n or text[j] == "\n":
+                # stap reports this where the parser meets it, then lexes no further
                 self._advance(n - start)
-                self._error("Could not find matching closing quote", loc)
-                return Token("eof", "", self._loc())
+                self.stopped = True
+                return Token("junk", "", loc, error="Could not find matching closing quote")
             raw = text[start + 1:j]
             self._advance(j + 1 - start)
             return Token("string", text[start:j + 1], loc, decode_string(raw))
@@ -210,8 +218,8 @@ class Lexer:
             end = text.find("%}", start + 2)
             if end < 0:
                 self._advance(n - start)
-                self._error("Could not find matching '%}'", loc)
-                return Token("eof", "", self._loc())
+                self.stopped = True
+                return Token("junk", "", loc, error="Could not find matching '%}' to close embedded function block")
             body = text[start + 2:end]
             self._advance(end + 2 - start)
             return Token("embedded-code", body, loc, body)
@@ -220,13 +228,14 @@ class Lexer:
                 self._advance(len(op))
                 return Token("operator", op, loc)
         self._advance(1)
-        return Token("junk", ch, loc)
+        # stap takes any other printable ASCII character as a (meaningless) operator
+        return Token("operator" if ch.isascii() and ch.isprintable() else "junk", ch, loc)
 
     def _positional(self, word: str, loc: Loc) -> "Token | list[Token]":
         idx = int(word[1:])
         if idx < 1 or idx > len(self.args):
             # Reported only if it survives preprocessing (it may sit in an unselected branch).
-            return Token("junk", "", loc, f"command line argument out of range [1-{len(self.args)}]")
+            return Token("junk", "", loc, error=f"command line argument out of range [1-{len(self.args)}]")
         arg = self.args[idx - 1]
         if word[0] == "@":
             return Token("string", '"' + arg + '"', loc, arg)

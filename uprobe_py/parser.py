@@ -25,10 +25,12 @@ TOP_LEVEL_EXPECT = "expected 'probe', 'global', 'private', 'function', or '%{'"
 
 
 class ParseError(Exception):
-    def __init__(self, msg: str, tok: Token) -> None:
+    def __init__(self, msg: str, tok: Token, skip_some: bool = True, at_word: str = "saw") -> None:
         super().__init__(msg)
         self.msg = msg
         self.tok = tok
+        self.at_word = at_word
+        self.skip_some = skip_some    # recovery consumes the current token first
 
 
 class Parser:
@@ -38,6 +40,8 @@ class Parser:
         self.errors: list[Diagnostic] = []
         self.privileged = privileged
         self.file = file
+        self.in_function = False
+        self.global_names: set[str] = set()
 
     # --- token stream ------------------------------------------------------
     @property
@@ -55,7 +59,11 @@ class Parser:
         return t
 
     def fail(self, msg: str, tok: Optional[Token] = None) -> ParseError:
-        return ParseError(msg, tok or self.cur)
+        tok = tok or self.cur
+        if tok.error:
+            # a lexer/preprocessor error carried in the stream surfaces where it is met
+            return ParseError(tok.error, tok, at_word="at")
+        return ParseError(msg, tok)
 
     def expect_op(self, op: str) -> Token:
         if not self.cur.is_op(op):
@@ -80,18 +88,23 @@ class Parser:
             try:
                 self.parse_declaration(script)
             except ParseError as e:
-                self.errors.append(Diagnostic("parse error", e.msg, e.tok))
-                self.recover(start)
+                self.errors.append(Diagnostic("parse error", e.msg, e.tok, at_word=e.at_word))
+                self.in_function = False
+                if e.skip_some:
+                    self.recover()
         return script
 
-    def recover(self, start: int) -> None:
-        if self.pos == start:
-            self.next()
+    def recover(self) -> None:
+        """stap's recovery: drop the current token, then skip to a top-level start."""
+        self.next()
         while self.cur.kind != "eof":
             t = self.cur
             if t.is_kw("probe", "global", "function", "private") or t.kind == "embedded-code":
                 return
             self.next()
+
+    def unprivileged_embedded(self, tok: Token) -> None:
+        self.errors.append(Diagnostic("parse error", "embedded code in unprivileged script; need stap -g", tok))
 
     def parse_declaration(self, script: n.Script) -> None:
         t = self.cur
@@ -114,9 +127,11 @@ class Parser:
             elif self.cur.kind == "identifier":
                 self.parse_global(script, private=True)   # `private NAME` is a private global
             else:
-                raise self.fail("expected 'global' or 'function'")
+                raise self.fail("expected 'function' or identifier")
         elif t.kind == "embedded-code":
             self.next()
+            if not self.privileged:
+                self.unprivileged_embedded(t)
             script.embedded.append(n.EmbeddedStmt(t, str(t.value)))
         else:
             raise self.fail(TOP_LEVEL_EXPECT)
@@ -124,6 +139,9 @@ class Parser:
     def parse_global(self, script: n.Script, private: bool) -> None:
         while True:
             name = self.expect_ident()
+            if name.text in self.global_names:
+                raise ParseError("duplicate global name", name)
+            self.global_names.add(name.text)
             g = n.Global(name, name.text, private=private, file=self.file)
             if self.cur.is_op("%"):
                 self.next()
@@ -131,8 +149,10 @@ class Parser:
             if self.cur.is_op("["):
                 self.next()
                 num = self.cur
-                if num.kind != "number" or not isinstance(num.value, int) or num.value <= 0:
+                if num.kind != "number" or not isinstance(num.value, int):
                     raise self.fail("expected number")
+                if num.value <= 0:
+                    raise ParseError("array size out of range", self.toks[-1])
                 self.next()
                 g.size = num.value
                 self.expect_op("]")
@@ -175,7 +195,7 @@ class Parser:
         if t.is_kw("long", "string"):
             self.next()
             return t.text
-        raise self.fail("expected type 'string' or 'long'")
+        raise self.fail("expected 'string' or 'long'")
 
     def parse_function(self, kw: Token, private: bool) -> n.Function:
         name = self.expect_ident()
@@ -188,6 +208,8 @@ class Parser:
         if not self.cur.is_op(")"):
             while True:
                 p = self.expect_ident()
+                if any(q.name == p.text for q in params):
+                    raise ParseError("duplicate parameter names", p)
                 ptype = None
                 if self.cur.is_op(":"):
                     self.next()
@@ -197,7 +219,9 @@ class Parser:
                     self.next()
                     continue
                 break
-        self.expect_op(")")
+        if not self.cur.is_op(")"):
+            raise self.fail("expected ',' or ')'")
+        self.next()
         priority = 0
         if self.cur.is_op(":"):
             self.next()
@@ -206,9 +230,13 @@ class Parser:
         body: n.Block | n.EmbeddedStmt
         if self.cur.kind == "embedded-code":
             t = self.next()
+            if not self.privileged:
+                self.unprivileged_embedded(t)
             body = n.EmbeddedStmt(t, str(t.value))
         else:
+            self.in_function = True
             body = self.parse_block()
+            self.in_function = False
         return n.Function(name, name.text, params, ret, body, private, priority, self.file)
 
     # --- probes ---------------------------------------------------------------
@@ -268,7 +296,7 @@ class Parser:
             cond = self.parse_expression()
             self.expect_op(")")
         if not (self.cur.is_op(",", "{", "=", "+=")):
-            raise self.fail("expected one of '. , ( ? ! { = +='")
+            raise self.fail("expected one of ', { } = +='")
         return [n.ProbePoint(start, comps, optional, sufficient, cond) for comps in alternatives]
 
     def parse_brace_components(self) -> list[n.Component]:
@@ -284,8 +312,8 @@ class Parser:
 
     def parse_component(self) -> n.Component:
         start = self.cur
-        if not (start.kind in ("identifier", "keyword", "number") or start.is_op("*")):
-            raise self.fail("expected identifier or '*'")
+        if not (start.kind in ("identifier", "keyword") or start.is_op("*")):
+            raise self.fail("expected identifier or '*' or '{'")
         name = ""
         prev: Optional[Token] = None
         # Glue adjacent tokens (no whitespace between them): `sys_*`, `*_foo`, `**`.
@@ -383,6 +411,8 @@ class Parser:
                 self.next()
                 return n.Next(t)
             if kw == "return":
+                if not self.in_function:
+                    raise ParseError("found 'return' not in function context", t)
                 self.next()
                 if self.cur.is_op(";", "}"):
                     return n.Return(t, None)
@@ -396,8 +426,10 @@ class Parser:
                 raise self.fail("expected statement")
         if t.kind == "embedded-code":
             self.next()
+            if not self.privileged:
+                self.unprivileged_embedded(t)
             return n.EmbeddedStmt(t, str(t.value))
-        if t.kind == "eof":
+        if t.kind == "eof" or (t.kind == "junk" and not t.error):
             raise self.fail("expected statement")
         return n.ExprStmt(t, self.parse_expression())
 
@@ -450,7 +482,9 @@ class Parser:
                 if self.cur.is_op(","):
                     self.next()
                     continue
-                self.expect_op("]")
+                if not self.cur.is_op("]"):
+                    raise self.fail("expected ',' or ']'")
+                self.next()
                 break
         else:
             kt = self.expect_ident()
@@ -460,7 +494,7 @@ class Parser:
         self.expect_kw("in")
         array: n.Expr
         at = self.cur
-        if at.kind == "identifier" and at.text in ("@hist_linear", "@hist_log"):
+        if at.kind == "operator" and at.text in ("@hist_linear", "@hist_log"):
             array = self.parse_hist(self.next())
         elif at.kind == "identifier" and not at.text.startswith(("@", "$")):
             self.next()
@@ -471,7 +505,7 @@ class Parser:
         else:
             raise self.fail("expected identifier or statistical operation")
         sort_agg = None
-        if self.cur.kind == "identifier" and self.cur.text in STAT_OPS - {"@variance"}:
+        if self.cur.kind == "operator" and self.cur.text in STAT_OPS - {"@variance"}:
             sort_agg = self.next().text
         st = self.cur
         set_sort(0, self.parse_sort(), st)
@@ -491,9 +525,7 @@ class Parser:
         lhs = self.parse_ternary()
         t = self.cur
         if t.kind == "operator" and t.text in ASSIGN_OPS:
-            if not isinstance(lhs, (n.Symbol, n.ArrayRef, n.TargetVar)):
-                raise ParseError("expected lvalue", t)
-            self.next()
+            self.next()   # whether `lhs` is an lvalue is pass 2's question, as in stap
             rhs = self.parse_expression()
             return n.Assign(t, t.text, lhs, rhs)
         return lhs
@@ -550,8 +582,8 @@ class Parser:
 
     def parse_array_name(self) -> Token:
         t = self.cur
-        if t.kind != "identifier" or t.text.startswith(("@", "$")):
-            raise self.fail("expected identifier")
+        if t.kind != "identifier" or t.text.startswith("$"):
+            raise self.fail("expected identifier or statistical operation")
         return self.next()
 
     def parse_index_list(self, allow_star: bool = False) -> list[Optional[n.Expr]]:
@@ -566,7 +598,9 @@ class Parser:
             if self.cur.is_op(","):
                 self.next()
                 continue
-            self.expect_op("]")
+            if not self.cur.is_op("]"):
+                raise self.fail("expected one of '] ,'")
+            self.next()
             return out
 
     def parse_unary_level(self) -> n.Expr:
@@ -618,14 +652,17 @@ class Parser:
                 s += str(self.next().value)
             return n.Literal(t, s, "string")
         if t.kind == "embedded-code":
+            if not self.privileged:
+                raise ParseError("embedded expression code in unprivileged script; need stap -g", t,
+                                 skip_some=False)
             self.next()
             return n.EmbeddedExpr(t, str(t.value))
+        if t.kind == "operator" and t.text.startswith("@"):
+            return self.parse_at_operator(t)
         if t.kind == "identifier":
             name = t.text
             if name.startswith("$"):
                 return self.parse_target_suffixes(self.next_target(t))
-            if name.startswith("@"):
-                return self.parse_at_operator(t)
             self.next()
             if self.cur.is_op("("):
                 return self.parse_call(t)
@@ -675,6 +712,8 @@ class Parser:
 
     def parse_call(self, name: Token) -> n.Expr:
         self.expect_op("(")
+        if name.text in PRINT_FUNCS:
+            return self.parse_print(name)
         args: list[n.Expr] = []
         if not self.cur.is_op(")"):
             while True:
@@ -683,31 +722,54 @@ class Parser:
                     self.next()
                     continue
                 break
-        self.expect_op(")")
-        if name.text in PRINT_FUNCS:
-            fmt = None
-            if name.text in ("printf", "sprintf", "printd", "printdln", "sprintd", "sprintdln"):
-                if not args or not (isinstance(args[0], n.Literal) and isinstance(args[0].value, str)):
-                    raise ParseError(f"expected format string", args[0].tok if args else name)
-                fmt = args[0]
-                args = args[1:]
-            elif not args:
-                raise ParseError(f"'{name.text}' requires at least one argument", name)
-            return n.PrintFormat(name, name.text, fmt, args)
+        if not self.cur.is_op(")"):
+            raise self.fail("expected one of ', )'")
+        self.next()
         return n.Call(name, name.text, args)
+
+    def parse_print(self, name: Token) -> n.PrintFormat:
+        """print-family calls: printf's format (printd's delimiter) must be a literal string."""
+        fmt = None
+        if name.text in ("printf", "sprintf", "printd", "printdln", "sprintd", "sprintdln"):
+            t = self.cur
+            if t.kind != "string":
+                raise self.fail("expected literal string")
+            fmt = self.parse_literal(allow_negative=False)
+            if name.text in ("printf", "sprintf"):
+                from .runtime.formatting import FormatError, parse_format
+                try:
+                    parse_format(str(fmt.value))
+                except FormatError as e:
+                    raise self.fail(str(e))
+            if not self.cur.is_op(")"):
+                if not self.cur.is_op(","):
+                    raise self.fail("expected one of ', )'")
+                self.next()
+        args: list[n.Expr] = []
+        if not self.cur.is_op(")") or fmt is None:
+            while True:
+                args.append(self.parse_expression())
+                if self.cur.is_op(","):
+                    self.next()
+                    continue
+                break
+        if not self.cur.is_op(")"):
+            raise self.fail("expected one of ', )'")
+        self.next()
+        return n.PrintFormat(name, name.text, fmt, args)
 
     def parse_hist(self, t: Token) -> n.Hist:
         self.expect_op("(")
         stat = self.parse_expression()
         params: list[n.Expr] = []
-        while self.cur.is_op(","):
-            self.next()
-            params.append(self.parse_expression())
-        self.expect_op(")")
         kind = "linear" if t.text == "@hist_linear" else "log"
-        want = 3 if kind == "linear" else 0
-        if len(params) != want:
-            raise ParseError(f"expected ',' " if len(params) < want else "expected ')'", self.toks[self.pos - 1])
+        for _ in range(3 if kind == "linear" else 0):
+            self.expect_op(",")
+            neg = self.cur.is_op("-")
+            if (self.cur.kind != "number" and not neg) or (neg and self.peek().kind != "number"):
+                raise self.fail("expected number")
+            params.append(self.parse_literal())
+        self.expect_op(")")
         return n.Hist(t, kind, stat, params)
 
     def parse_at_operator(self, t: Token) -> n.Expr:
@@ -720,7 +782,9 @@ class Parser:
             if name == "@variance" and self.cur.is_op(","):
                 self.next()
                 params.append(self.parse_expression())
-            self.expect_op(")")
+            if not self.cur.is_op(")"):
+                raise self.fail("expected one of ', )'")
+            self.next()
             return n.StatOp(t, name, stat, params)
         if name in ("@hist_linear", "@hist_log"):
             self.next()
@@ -736,8 +800,12 @@ class Parser:
             args = [self.parse_expression()]
             while self.cur.is_op(","):
                 self.next()
+                if name == "@cast" and self.cur.kind != "string":
+                    raise self.fail("expected string")
                 args.append(self.parse_expression())
-            self.expect_op(")")
+            if not self.cur.is_op(")"):
+                raise self.fail("expected one of ', )'")
+            self.next()
             tv = n.TargetVar(t, name, args=args)
             return self.parse_target_suffixes(tv)
         if name in ("@defined", "@entry", "@perf", "@const", "@probewrite", "@choose_defined"):
@@ -749,7 +817,7 @@ class Parser:
                 args.append(self.parse_expression())
             self.expect_op(")")
             return n.Special(t, name, args)
-        raise self.fail("expected literal string or number")
+        raise self.fail(f"unknown operator {name}")
 
 
 def parse(tokens: list[Token], privileged: bool = False, file: str = "") -> tuple[n.Script, list[Diagnostic]]:

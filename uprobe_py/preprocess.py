@@ -97,146 +97,190 @@ _CMP = {"<": lambda c: c < 0, "<=": lambda c: c <= 0, "==": lambda c: c == 0,
         "!=": lambda c: c != 0, ">=": lambda c: c >= 0, ">": lambda c: c > 0}
 
 
+UNKNOWN_CONDITION = ("expected 'arch', 'kernel_v', 'kernel_vr', 'systemtap_v',\n"
+                     "             'runtime', 'systemtap_privilege', 'CONFIG_...', or\n"
+                     "             comparison between strings or integers")
+
+
+@dataclass
+class _Frame:
+    """An open `%( ... %)`: where it started and which part is flowing."""
+    start: Token
+    seen_else: bool
+
+
 class Preprocessor:
+    """Runs over a token list; errors use stap's wording and its recovery.
+
+    Recovery follows stap: a condition is always read as `LHS OP RHS` (three
+    tokens) chained with `&&`/`||`; when it is bad, or its `%?` is missing, the
+    conditional is dropped and its later `%?`, `%:` and `%)` are reported as
+    strays ("incomplete conditional - missing '%('").
+    """
+
     def __init__(self, env: Environment, macros: dict[str, Macro] | None = None) -> None:
         self.env = env
         self.macros: dict[str, Macro] = dict(macros or {})
+        self.local_macros: dict[str, Token] = {}
         self.errors: list[Diagnostic] = []
+
+    def _err(self, msg: str, tok: Token) -> None:
+        self.errors.append(Diagnostic("parse error", msg, tok, at_word="at"))
 
     # --- driver -----------------------------------------------------------
     def run(self, tokens: list[Token]) -> list[Token]:
         out: list[Token] = []
         q = deque(tokens)
-        depth = 0
+        frames: list[_Frame] = []
         while q:
             tok = q.popleft()
+            if tok.kind == "eof":
+                for fr in reversed(frames):
+                    self._err("incomplete conditional at end of file", fr.start)
+                out.append(tok)
+                break
             try:
-                if tok.kind == "operator" and tok.text == "%(":
-                    if self._conditional(tok, q):
-                        depth += 1
-                    continue
-                if tok.kind == "operator" and tok.text in ("%:", "%)") and depth:
-                    # end of a taken then-branch: skip the else-branch
-                    if tok.text == "%:":
-                        self._skip_to_end(tok, q)
-                    depth -= 1
-                    continue
-                if tok.kind == "identifier" and tok.text == "@define":
-                    self._define(tok, q)
-                    continue
-                if tok.kind == "identifier" and tok.text.startswith("@") and tok.text[1:] in self.macros:
-                    self._expand(tok, q)
-                    continue
+                if tok.kind == "operator":
+                    text = tok.text
+                    if text == "%(":
+                        fr = self._conditional(tok, q)
+                        if fr is not None:
+                            frames.append(fr)
+                        continue
+                    if text in ("%?", "%:", "%)"):
+                        if not frames or text == "%?":
+                            self._err("incomplete conditional - missing '%('", tok)
+                            continue
+                        if text == "%)":
+                            frames.pop()
+                            continue
+                        # `%:` ends a then-branch that was taken: skip the else-branch
+                        fr = frames[-1]
+                        if fr.seen_else:
+                            self._err("invalid conditional - duplicate '%:'", tok)
+                            continue
+                        fr.seen_else = True
+                        self._skip_branch(fr, q)
+                        frames.pop()
+                        continue
+                    if text == "@define":
+                        self._define(tok, q)
+                        continue
+                    if text.startswith("@") and text[1:] in self.macros:
+                        try:
+                            self._expand(tok, q)
+                        except PreprocessError as e:
+                            out.append(Token("junk", e.tok.text, e.tok.loc, error=e.msg,
+                                             shown_as=e.tok.kind))
+                        continue
             except PreprocessError as e:
-                self.errors.append(Diagnostic("parse error", e.msg, e.tok))
-                # resynchronise: drop the rest of this conditional
+                self._err(e.msg, e.tok)
                 continue
             out.append(tok)
         return out
 
     # --- conditionals ----------------------------------------------------
-    def _conditional(self, start: Token, q: deque[Token]) -> bool:
-        """Consume the condition; leave the chosen branch in `q`. True if a `%:`/`%)` is still to come."""
-        cond: list[Token] = []
-        while q and not q[0].is_op("%?"):
-            t = q.popleft()
-            if t.kind == "eof":
-                raise PreprocessError("expected '%?' marker for conditional", t)
-            if t.kind == "identifier" and t.text.startswith("@") and t.text[1:] in self.macros:
-                self._expand(t, q)
-                continue
-            cond.append(t)
-        if not q:
-            raise PreprocessError("expected '%?' marker for conditional", start)
-        q.popleft()  # %?
-        if self._eval(cond, start):
-            return True  # the then-branch flows on; run() handles %: / %)
-        # skip the then-branch up to %: or %)
+    def _conditional(self, start: Token, q: deque[Token]) -> _Frame | None:
+        """Read `COND %?`; leave the chosen branch flowing. Returns the open frame, if any."""
+        try:
+            value = self._condition(start, q)
+        except PreprocessError as e:
+            self._err(e.msg, e.tok)
+            return None
+        if not q or not q[0].is_op("%?"):
+            self._err("expected '%?' marker for conditional", start)
+            self._skip_to_close(q)
+            return None
+        q.popleft()
+        fr = _Frame(start, seen_else=False)
+        if value:
+            return fr
+        # skip the then-branch up to its `%:` (else flows) or `%)` (nothing flows)
         nest = 0
         while q:
-            t = q.popleft()
+            t = q[0]
             if t.kind == "eof":
-                raise PreprocessError("incomplete conditional - missing %)", t)
+                self._err("incomplete conditional at end of file", start)
+                return None
+            q.popleft()
             if t.is_op("%("):
                 nest += 1
             elif t.is_op("%)"):
                 if nest == 0:
-                    return False  # no else-branch: the conditional is over
+                    return None
                 nest -= 1
             elif t.is_op("%:") and nest == 0:
-                return True
-        raise PreprocessError("incomplete conditional - missing %)", start)
+                fr.seen_else = True
+                return fr
+        return None
 
-    def _skip_to_end(self, start: Token, q: deque[Token]) -> None:
+    def _skip_branch(self, fr: _Frame, q: deque[Token]) -> None:
+        """Skip an else-branch through its closing `%)` (duplicate `%:` is an error)."""
         nest = 0
         while q:
-            t = q.popleft()
+            t = q[0]
             if t.kind == "eof":
-                raise PreprocessError("incomplete conditional - missing %)", t)
+                self._err("incomplete conditional at end of file", fr.start)
+                return
+            q.popleft()
             if t.is_op("%("):
                 nest += 1
             elif t.is_op("%)"):
                 if nest == 0:
                     return
                 nest -= 1
-        raise PreprocessError("incomplete conditional - missing %)", start)
+            elif t.is_op("%:") and nest == 0:
+                self._err("invalid conditional - duplicate '%:'", t)
 
-    def _eval(self, toks: list[Token], start: Token) -> bool:
-        # or-of-ands of comparisons; parentheses group
-        pos = 0
+    @staticmethod
+    def _skip_to_close(q: deque[Token]) -> None:
+        nest = 0
+        while q and q[0].kind != "eof":
+            t = q[0]
+            if t.is_op("%("):
+                nest += 1
+            elif t.is_op("%)"):
+                if nest == 0:
+                    return
+                nest -= 1
+            q.popleft()
 
-        def peek() -> Token | None:
-            return toks[pos] if pos < len(toks) else None
+    def _take(self, q: deque[Token], start: Token) -> Token:
+        while q and q[0].kind == "operator" and q[0].text.startswith("@") \
+                and q[0].text[1:] in self.macros:
+            self._expand(q.popleft(), q)
+        if not q:
+            raise PreprocessError("incomplete conditional at end of file", start)
+        return q.popleft()
 
-        def take() -> Token:
-            nonlocal pos
-            if pos >= len(toks):
-                raise PreprocessError("expected conditional", toks[-1] if toks else start)
-            pos += 1
-            return toks[pos - 1]
+    def _condition(self, start: Token, q: deque[Token]) -> bool:
+        """COND := TERM { (&& | ||) TERM }, evaluated left to right with && binding tighter."""
+        ors: list[bool] = []
+        acc = self._term(start, q)
+        while q and q[0].is_op("&&", "||"):
+            op = q.popleft()
+            rhs = self._term(start, q)
+            if op.text == "&&":
+                acc = acc and rhs
+            else:
+                ors.append(acc)
+                acc = rhs
+        ors.append(acc)
+        return any(ors)
 
-        def or_expr() -> bool:
-            v = and_expr()
-            while (t := peek()) is not None and t.is_op("||"):
-                take()
-                rhs = and_expr()
-                v = v or rhs
+    def _term(self, start: Token, q: deque[Token]) -> bool:
+        lhs = self._take(q, start)
+        if lhs.is_op("("):
+            v = self._condition(start, q)
+            close = self._take(q, start)
+            if not close.is_op(")"):
+                raise PreprocessError("expected ')'", close)
             return v
-
-        def and_expr() -> bool:
-            v = term()
-            while (t := peek()) is not None and t.is_op("&&"):
-                take()
-                rhs = term()
-                v = v and rhs
-            return v
-
-        def term() -> bool:
-            t = peek()
-            if t is not None and t.is_op("("):
-                take()
-                v = or_expr()
-                if not take().is_op(")"):
-                    raise PreprocessError("expected ')'", toks[pos - 1])
-                return v
-            if t is not None and t.is_op("!"):
-                take()
-                return not term()
-            lhs = take()
-            op = peek()
-            if op is None or not op.is_op(*_CMP):
-                # a bare number or @defined-like literal: true if non-zero
-                if lhs.kind == "number" and isinstance(lhs.value, int):
-                    return lhs.value != 0
-                raise PreprocessError("expected comparison operator", op or lhs)
-            take()
-            rhs = take()
-            return self._compare(lhs, op, rhs)
-
-        v = or_expr()
-        if pos != len(toks):
-            raise PreprocessError("expected '%?' marker for conditional", toks[pos])
-        return v
+        op = self._take(q, start)
+        rhs = self._take(q, start)
+        if not op.is_op(*_CMP):
+            raise PreprocessError("expected comparison operator", op)
+        return self._compare(lhs, op, rhs)
 
     def _compare(self, lhs: Token, op: Token, rhs: Token) -> bool:
         test = _CMP[op.text]
@@ -270,14 +314,16 @@ class Preprocessor:
             if rhs.kind == "identifier" and rhs.text.startswith("CONFIG_"):
                 return test(self._config_num(have) - self._config_num(self.env.config(rhs.text)))
             return test(self._config_num(have) - self._num(rhs))
-        if lhs.kind == "number" and rhs.kind == "number":
+        if lhs.kind == "number":
+            if rhs.kind != "number":
+                raise PreprocessError("expected number literal as right value", rhs)
             return test(self._num(lhs) - self._num(rhs))
-        if lhs.kind == "string" and rhs.kind == "string":
+        if lhs.kind == "string":
+            if rhs.kind != "string":
+                raise PreprocessError("expected string literal as right value", rhs)
             a, b = str(lhs.value), str(rhs.value)
             return test((a > b) - (a < b))
-        raise PreprocessError("expected 'arch', 'kernel_v', 'kernel_vr', 'systemtap_v', 'runtime', "
-                              "'systemtap_privilege', 'guru_mode', 'CONFIG_...', or comparison between "
-                              "strings or integers", lhs)
+        raise PreprocessError(UNKNOWN_CONDITION, lhs)
 
     @staticmethod
     def _config_num(v: str) -> int:
@@ -311,14 +357,15 @@ class Preprocessor:
                 raise PreprocessError("expected ')'", start)
             q.popleft()
         if not q or not q[0].is_op("%("):
-            raise PreprocessError("expected '%('", q[0] if q else start)
+            raise PreprocessError("expected '%(' or '('" if not params else "expected '%('",
+                                  q[0] if q else start)
         q.popleft()
         body: list[Token] = []
         nest = 0
-        while q:
+        while True:
+            if not q or q[0].kind == "eof":
+                raise PreprocessError("incomplete macro definition - missing '%)'", name_tok)
             t = q.popleft()
-            if t.kind == "eof":
-                raise PreprocessError("incomplete macro definition - missing '%)'", t)
             if t.is_op("%("):
                 nest += 1
             elif t.is_op("%)"):
@@ -326,12 +373,19 @@ class Preprocessor:
                     break
                 nest -= 1
             body.append(t)
+        prev = self.local_macros.get(name_tok.text)
+        if prev is not None:
+            self._err(f"attempt to redefine macro '@{name_tok.text}' in the same file", name_tok)
+            self._err(f"macro '@{name_tok.text}' first defined here", prev)
+            self.errors[-1].anchor = name_tok
+            return
+        self.local_macros[name_tok.text] = name_tok
         self.macros[name_tok.text] = Macro(name_tok.text, params, body)
 
     def _expand(self, use: Token, q: deque[Token]) -> None:
         macro = self.macros[use.text[1:]]
         args: list[list[Token]] = []
-        if macro.params or (q and q[0].is_op("(") and macro.params):
+        if macro.params:
             if not q or not q[0].is_op("("):
                 raise PreprocessError(f"expected '(' in invocation of macro '@{macro.name}' taking "
                                       f"{len(macro.params)} parameters", q[0] if q else use)
@@ -339,32 +393,31 @@ class Preprocessor:
             cur: list[Token] = []
             nest = 0
             while True:
-                if not q:
-                    raise PreprocessError("expected ')'", use)
+                if not q or q[0].kind == "eof":
+                    raise PreprocessError("expected one of ', )'", q[0] if q else use)
                 t = q.popleft()
-                if t.kind == "eof":
-                    raise PreprocessError("expected ')'", t)
                 if t.is_op("(", "[", "{"):
                     nest += 1
                 elif t.is_op(")", "]", "}"):
                     if nest == 0 and t.is_op(")"):
                         args.append(cur)
+                        if len(args) < len(macro.params):
+                            raise PreprocessError(f"too few parameters for macro '@{macro.name}' "
+                                                  f"(expected {len(macro.params)})", t)
                         break
                     nest -= 1
                 elif t.is_op(",") and nest == 0:
                     args.append(cur)
                     cur = []
+                    if len(args) >= len(macro.params):
+                        raise PreprocessError("expected one of ', )'", t)
                     continue
                 cur.append(t)
-            if len(args) != len(macro.params):
-                raise PreprocessError(f"invalid macro invocation: expected {len(macro.params)} "
-                                      f"arguments, got {len(args)}", use)
         binding = {f"@{p}": a for p, a in zip(macro.params, args)}
         expanded: list[Token] = []
         for t in macro.body:
-            if t.kind == "identifier" and t.text in binding:
+            if t.kind == "operator" and t.text in binding:
                 expanded.extend(binding[t.text])
             else:
                 expanded.append(t)
         q.extendleft(reversed(expanded))
-
