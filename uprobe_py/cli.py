@@ -188,6 +188,20 @@ def _apply(opts: Options, ch: str, val: str) -> None:
         pass
 
 
+def out(text: str) -> None:
+    """Script-derived text goes out byte-exact: one char of our latin-1 strings is one byte."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("latin-1", "replace"))
+    sys.stdout.buffer.flush()
+
+
+def err(text: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.stderr.buffer.write(text.encode("latin-1", "replace"))
+    sys.stderr.buffer.flush()
+
+
 def _print_and_exit(text: str, code: int) -> int:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -209,8 +223,7 @@ def report_compile_failure(e: CompileFailed, opts: Optional[Options]) -> int:
         text += f"Pass {e.pass_no}: analysis failed.  [man error::pass{e.pass_no}]\n"
     if suppressed:
         text += f"Number of similar error messages suppressed: {suppressed}.\nRerun with -v to see them.\n"
-    sys.stdout.flush()
-    sys.stderr.write(text)
+    err(text)
     return 1
 
 
@@ -221,7 +234,7 @@ def print_warnings(warnings: list, opts: Options) -> bool:
     text, suppressed = render_all(warnings)
     if suppressed:
         text += f"Number of similar warning messages suppressed: {suppressed}.\nRerun with -v to see them.\n"
-    sys.stderr.write(text)
+    err(text)
     return opts.warnings == "error"
 
 
@@ -232,18 +245,18 @@ def run(opts: Options) -> int:
     compiled = compile_script(opts)
     if opts.last_pass == 1:
         from .dump import dump_script
-        sys.stdout.write(dump_script(compiled.script, opts.script_name))
+        out(dump_script(compiled.script, opts.script_name))
         return 0
     if print_warnings(compiled.warnings or [], opts):
-        sys.stderr.write("Pass 2: analysis failed.  [man error::pass2]\n")
+        err("Pass 2: analysis failed.  [man error::pass2]\n")
         return 1
     if opts.last_pass == 2:
-        sys.stdout.write(listing_pass2(compiled))
+        out(listing_pass2(compiled))
         return 0
     gen = compiled.generated
     assert gen is not None
     if opts.last_pass == 3:
-        sys.stdout.write(gen.source)
+        out(gen.source)
         return 0
     from .program import load
     from .runtime.output import Output

@@ -71,7 +71,8 @@ class FunctionGen:
         self.tmp = 0
         self.risky: Optional[Token] = None
         self.assigned_globals: set[str] = set()
-        self.maxaction = gen.opts.maxaction * (10 if interruptible else 1)
+        # stap's INTERRUPTIBLE is 1 by default, so every handler gets MAXACTION_INTERRUPTIBLE
+        self.maxaction = gen.opts.maxaction_interruptible
         self.loop_stack: list[str] = []
 
     def t(self) -> str:
@@ -165,10 +166,12 @@ class FunctionGen:
         raise AssertionError(f"cannot generate {type(e).__name__}")
 
     def hist_text(self, e: n.Hist) -> str:
+        el = self.g.opts.hist_elision
+        extra = "" if el is None else f", elision={el}"
         if e.kind == "log":
-            return f"_fmt_hist_log({self.expr(e.stat)})"
+            return f"_fmt_hist_log({self.expr(e.stat)}{extra})"
         lo, hi, step = (p.value for p in e.params)  # type: ignore[attr-defined]
-        return f"_fmt_hist_linear({self.expr(e.stat)}, {lo}, {hi}, {step})"
+        return f"_fmt_hist_linear({self.expr(e.stat)}, {lo}, {hi}, {step}{extra})"
 
     def binary(self, e: n.Binary) -> str:
         op = e.op
@@ -290,8 +293,10 @@ class FunctionGen:
             if base == "printdln":
                 text = f"({text} + '\\n')"
         else:
-            parts = [self.to_text(a) for a in e.args]
+            parts = [self.to_text(a) for a in e.args] or ["''"]
             text = " + ".join(parts) if len(parts) > 1 else parts[0]
+            if any(a.type == "hist" for a in e.args):
+                self.risky = e.tok
             if base == "println":
                 if len(e.args) == 1 and e.args[0].type == "hist":
                     pass   # println of a histogram adds no newline (stap runtime)
@@ -372,7 +377,13 @@ class FunctionGen:
         elif isinstance(s, n.Continue):
             w.line("continue")
         elif isinstance(s, n.Next):
-            w.line("return" if self.func is None else f"return {default_of(self.func.ret)}")
+            if self.func is None:
+                w.line("return")
+            elif self.func.next_pyname:      # on to the next overload of this function
+                args = "".join(f", l_{p.name}" for p in self.func.params)
+                w.line(f"return {self.func.next_pyname}(c{args})")
+            else:
+                w.line(f"return {default_of(self.func.ret)}")
         elif isinstance(s, n.Return):
             if s.value is None:
                 w.line(f"return {default_of(self.func.ret if self.func else None)}")
@@ -399,9 +410,15 @@ class FunctionGen:
             raise AssertionError(f"cannot generate {type(s).__name__}")
 
     def action_check(self, body: n.Stmt, tok: Token) -> None:
-        k = len(body.stmts) + 1 if isinstance(body, n.Block) else 2
+        """Count a loop iteration's statements; stap blames the body's first statement."""
+        stmts = body.stmts if isinstance(body, n.Block) else [body]
+        k = len(stmts) + 1
+        blame = stmts[0].tok if stmts else tok
+        while isinstance(blame, Token) and stmts and isinstance(stmts[0], n.Block) and stmts[0].stmts:
+            stmts = stmts[0].stmts
+            blame = stmts[0].tok
         self.w.line(f"c.actions += {k}")
-        self.w.line(f"if c.actions > {self.maxaction}: _maxaction()", tok)
+        self.w.line(f"if c.actions > {self.maxaction}: _maxaction()", _first_token(stmts[0]) if stmts else tok)
 
     def expr_stmt(self, e: n.Expr) -> None:
         w = self.w
@@ -417,6 +434,7 @@ class FunctionGen:
             elif e.op == "=":
                 self.line(f"{name} = {val}", tok)
             else:
+                self.risky = e.value.tok if e.op in ("/=", "%=") else self.risky
                 self.line(f"{name} = {self.value_op(e.op, name, val)}", tok)
             return
         if isinstance(e, n.Assign) and isinstance(e.target, n.ArrayRef):
@@ -434,7 +452,7 @@ class FunctionGen:
                 self.line(f"{k}_v = {val}", e.value.tok)
             else:
                 cur = f"{arr}.get({k}, {default_of(v.type)})"
-                self.line(f"{k}_v = {self.value_op(e.op, cur, val)}", e.tok)
+                self.line(f"{k}_v = {self.value_op(e.op, cur, val)}", e.value.tok)
             w.line(f"if len({arr}) >= {self.g.limit(v)} and {k} not in {arr}: {arr}.make_room({k})", atok)
             w.line(f"{arr}[{k}] = {k}_v")
             return
@@ -541,6 +559,17 @@ class FunctionGen:
             w.line_tokens = moved
 
 
+def _first_token(s: n.Stmt) -> Token:
+    """The token stap names for a statement: an expression statement's leftmost token."""
+    if isinstance(s, n.ExprStmt):
+        e: Any = s.expr
+        while isinstance(e, (n.Assign, n.Binary, n.Ternary)) or (isinstance(e, n.IncDec) and not e.prefix):
+            e = e.target if isinstance(e, (n.Assign, n.IncDec)) else (e.left if isinstance(e, n.Binary)
+                                                                         else e.cond)
+        return e.tok
+    return s.tok
+
+
 def has_loops_or_calls(node: Any) -> bool:
     if isinstance(node, (n.While, n.For, n.Foreach)):
         return True
@@ -600,8 +629,10 @@ class Codegen:
         w = Writer()
         w.line("# generated by uprobe-py: one function per probe handler and script function")
         recursive = self.recursive_functions()
+        # stap sizes MAXNESTING from the call graph, adding 10 slots for recursive scripts
+        # (measured: 13 for any script whose recursion is shallow)
         maxnesting = self.opts.maxnesting if self.opts.maxnesting is not None else \
-            self.static_depth() + (10 if recursive else 0)
+            (max(self.static_depth(), 3) + 10 if recursive else self.static_depth())
         for fi in sorted(self.prog.functions.values(), key=lambda f: f.pyname):
             fg = FunctionGen(self, w, fi.locals, False, fi)
             params = ", ".join(f"l_{p.name}" for p in fi.params)

@@ -104,7 +104,17 @@ def render_all(diags: list[Diagnostic], state: RenderState | None = None) -> tup
     for d in diags:
         if d.summary:
             continue
-        key = (d.kind, d.message)
+        # stap drops a repeated parse error by its message alone, a repeated semantic error
+        # only when it is the very same report; lexer/preprocessor errors are never dropped
+        tok = d.token
+        if d.kind == "parse error":
+            if d.at_word == "at":
+                parts.append(d.render(state))
+                continue
+            key: tuple[object, ...] = (d.kind, d.message)
+        else:
+            key = (d.kind, d.message, tok.kind if tok else "", tok.text if tok else "",
+                   str(tok.loc) if tok else "")
         if key in seen:
             suppressed += 1
             continue

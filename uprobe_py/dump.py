@@ -74,23 +74,34 @@ def _reencode(value: str) -> str:
     return _lexer_content(qstring(value)[1:-1])
 
 
+_LINE_STARTS: dict[int, tuple[Source, list[int]]] = {}
+
+
+def _line_starts(src: Source) -> list[int]:
+    hit = _LINE_STARTS.get(id(src))
+    if hit is None or hit[0] is not src:
+        starts = [0]
+        find = src.text.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        hit = (src, starts)
+        _LINE_STARTS[id(src)] = hit
+    return hit[1]
+
+
 def _token_in_source(tok: Token) -> Optional[int]:
     """Offset of `tok` in its source text, if the text there is the token's spelling."""
     loc = tok.loc
     src = getattr(loc, "source", None)
     if src is None or not isinstance(getattr(src, "text", None), str):
         return None
-    text = src.text
-    off = 0
-    line = 1
-    while line < loc.line:
-        nl = text.find("\n", off)
-        if nl < 0:
-            return None
-        off = nl + 1
-        line += 1
-    off += loc.col - 1
-    if text.startswith(tok.text, off):
+    starts = _line_starts(src)
+    if not 1 <= loc.line <= len(starts):
+        return None
+    off = starts[loc.line - 1] + loc.col - 1
+    if src.text.startswith(tok.text, off):
         return off
     return None
 
@@ -98,10 +109,10 @@ def _token_in_source(tok: Token) -> Optional[int]:
 def _following_strings(tok: Token, off: int, limit: int) -> list[Token]:
     """Re-lex the string tokens that directly follow `tok` in its source."""
     src = tok.loc.source
-    lx = Lexer(Source(src.name, src.text))
-    end = off + len(tok.text)
+    lx = Lexer(src)
     # position the lexer just after the token
-    lx._advance(end)
+    lx.pos, lx.line, lx.col = off, tok.loc.line, tok.loc.col
+    lx._advance(len(tok.text))
     out: list[Token] = []
     while len(out) < limit:
         t = lx.next_token()

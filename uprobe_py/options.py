@@ -46,6 +46,14 @@ class Options:
         return self._define_int("MAXACTION", 1000)
 
     @property
+    def maxaction_interruptible(self) -> int:
+        return self._define_int("MAXACTION_INTERRUPTIBLE", self.maxaction * 10)
+
+    @property
+    def hist_elision(self) -> Optional[int]:
+        return int(self.defines["HIST_ELISION"], 0) if "HIST_ELISION" in self.defines else None
+
+    @property
     def maxmapentries(self) -> int:
         return self._define_int("MAXMAPENTRIES", 2048)
 

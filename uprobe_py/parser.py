@@ -331,7 +331,8 @@ class Parser:
             self.next()
             arg = self.parse_literal()
             self.expect_op(")")
-        return n.Component(start, name, arg)
+        # the component's token shows its whole glued name (`nosuch*`), as stap's does
+        return n.Component(Token(start.kind, name, start.loc), name, arg)
 
     # --- statements -------------------------------------------------------------
     def parse_block(self) -> n.Block:
@@ -746,7 +747,7 @@ class Parser:
                     raise self.fail("expected one of ', )'")
                 self.next()
         args: list[n.Expr] = []
-        if not self.cur.is_op(")") or fmt is None:
+        if not self.cur.is_op(")") or (fmt is None and name.text not in ("println", "sprintln")):
             while True:
                 args.append(self.parse_expression())
                 if self.cur.is_op(","):

@@ -43,6 +43,10 @@ class Var:
     decl: Optional[n.Global] = None
     read: bool = False
     written: bool = False
+    declared_type: bool = False         # the type was written in the script, not inferred
+    deleted: bool = False               # the script deletes it (stap then does not display it)
+    from_call: bool = False             # a parameter whose type came from a call's argument
+    param_index: int = 0
     hist: Optional[tuple] = None        # ("linear", lo, hi, step) or ("log",) for stats
     stat_shift: Optional[int] = None    # @variance bit shift, when the script asks for variance
     pyname: str = ""
@@ -61,6 +65,7 @@ class FuncInfo:
     locals: dict[str, Var] = field(default_factory=dict)
     pyname: str = ""
     calls: set[str] = field(default_factory=set)
+    next_pyname: Optional[str] = None       # the overload `next` moves on to
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Checker:
         self.warnings: list[Diagnostic] = []
         self.report = False
         self.changed = False
+        self.iteration = 0
         self.library = library
         self.globals: dict[str, Var] = {}
         for g in script.globals + extra_globals:
@@ -97,19 +103,22 @@ class Checker:
                 v.arity = 0
                 v.arity_tok = g.tok
                 v.written = True
+                v.declared_type = True
             self.globals[g.name] = v
-        self.func_nodes: dict[tuple[str, int], n.Function] = {}
+        # (name, arity) -> overloads in call order (stap: by priority, then declaration order)
+        self.func_nodes: dict[tuple[str, int], list[n.Function]] = {}
         for f in script.functions + extra_functions:
-            self.func_nodes.setdefault((f.name, len(f.params)), f)
+            self.add_function(f)
         self.funcs: dict[tuple[str, int], FuncInfo] = {}
         self.scope: dict[str, Var] = {}
         self.cur_func: Optional[FuncInfo] = None
         self.body_locals: dict[int, dict[str, Var]] = {}
 
     # --- reporting ----------------------------------------------------------
-    def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic) -> None:
+    def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic,
+              related: Optional[list[Token]] = None) -> None:
         if self.report:
-            self.errors.append(Diagnostic("semantic error", msg, tok))
+            self.errors.append(Diagnostic("semantic error", msg, tok, related=list(related or [])))
             self.errors.extend(extra)
 
     def set_changed(self) -> None:
@@ -124,20 +133,39 @@ class Checker:
             v.type_tok = tok
             self.set_changed()
         elif v.type != t:
+            self.var_mismatch(v, t, tok)
+
+    def var_mismatch(self, v: Var, t: str, tok: Token) -> None:
+        """stap's three shapes of a variable's type conflict (declared, parameter, inferred)."""
+        if v.declared_type:
+            # a type the script declared (global initialiser, typed parameter)
+            self.error(f"type mismatch: expected {type_name(t)} but found {type_name(v.type)}", tok)
+        elif v.scope == "param" and v.from_call:
+            i = v.param_index
+            self.error(f"index {i} type mismatch ({type_name(t)})", tok,
+                       Diagnostic("semantic error",
+                                  f"type of index {i} was first inferred here ({type_name(v.type)})", v.type_tok))
+        else:
             self.error(f"type mismatch ({type_name(t)})", tok,
                        Diagnostic("semantic error", f"type was first inferred here ({type_name(v.type)})",
                                   v.type_tok))
 
-    def expect(self, e: n.Expr, want: str) -> None:
-        """Infer `e` and require type `want`; pushes the type into untyped symbols."""
+    def expect(self, e: n.Expr, want: str, argument: bool = False) -> None:
+        """Infer `e` and require type `want`; pushes the type into untyped symbols.
+
+        stap words a conflict "expected WANT but found HAVE", except for a function's
+        argument, where it says "expected HAVE but found WANT" (the parameter's type).
+        """
         t = self.infer(e, want)
-        if t is not None and t != want and t != "void":
+        if t is None:
+            self.push_type(e, want)
+        elif t != want and t != "void":
             if isinstance(e, (n.Symbol, n.ArrayRef)) and e.sym is not None:
                 v = e.sym
                 assert isinstance(v, Var)
-                self.error(f"type mismatch ({type_name(want)})", e.tok,
-                           Diagnostic("semantic error", f"type was first inferred here ({type_name(v.type)})",
-                                      v.type_tok))
+                self.var_mismatch(v, want, e.tok)
+            elif argument:
+                self.error(f"type mismatch: expected {type_name(t)} but found {type_name(want)}", e.tok)
             else:
                 self.error(f"type mismatch: expected {type_name(want)} but found {type_name(t)}", e.tok)
 
@@ -163,7 +191,7 @@ class Checker:
             return self.globals[name]
         if not create:
             return None
-        v = Var(name, "local", tok, pyname=f"l_{name}", arity=0)
+        v = Var(name, "local", tok, pyname=f"l_{name}", arity=0, arity_tok=tok)
         self.scope[name] = v
         self.set_changed()
         return v
@@ -171,7 +199,10 @@ class Checker:
     def lookup_array(self, name: str, tok: Token, arity: int) -> Optional[Var]:
         v = self.scope.get(name)
         if v is not None:
-            self.error(f"unresolved arity-{arity} global array {name}, missing global declaration?", tok)
+            if v.arity is not None and v.arity != arity and v.arity_tok is not None:
+                self.set_arity(v, arity, tok)     # reports stap's "inconsistent arity"
+            else:
+                self.error(f"unresolved arity-{arity} global array {name}, missing global declaration?", tok)
             return None
         v = self.globals.get(name)
         if v is None:
@@ -259,7 +290,7 @@ class Checker:
                     if v.hist is None:
                         v.hist = spec
                     elif v.hist != spec:
-                        self.error("multiple histogram types declared on '" + v.name + "'", e.tok)
+                        self.error(f"multiple histogram types declared on '__global_{v.name}'", e.tok)
             if e.bucket is not None:
                 self.expect(e.bucket, LONG)
                 return LONG
@@ -274,7 +305,13 @@ class Checker:
             self.error(f"{e.op} is not available in this context", e.tok)
             return None
         if isinstance(e, n.TargetVar):
-            self.error("unresolved target-symbol expression", e.tok)
+            if e.name == "@var":
+                self.error("unresolved @var() expression", e.tok)
+            elif e.name == "@cast":
+                self.error("unresolved @cast() expression", e.tok)
+            else:
+                self.error("unresolved target-symbol expression", e.tok)
+            self.error("unresolved type ", e.tok)
             return None
         if isinstance(e, n.EmbeddedExpr):
             self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
@@ -300,14 +337,16 @@ class Checker:
 
     def stat_operand(self, s: n.Expr, tok: Token) -> Optional[Var]:
         if isinstance(s, n.Symbol):
-            v = self.globals.get(s.name) or self.scope.get(s.name)
+            v = self.scope.get(s.name) or self.globals.get(s.name)
             if v is None:
                 v = self.lookup(s.name, s.tok, create=True)
             assert v is not None
             s.sym = v
             v.read = True
-            if v.arity is None:
-                self.set_arity(v, 0, s.tok)
+            self.set_arity(v, 0, s.tok)
+            if v.scope != "global":
+                self.error("stat locals not supported, missing global declaration? ", s.tok)
+                return None
             self.unify_var(v, STAT, s.tok)
             s.type = v.type
             return v
@@ -345,9 +384,10 @@ class Checker:
                 v.index_toks[i] = idx.tok
                 self.set_changed()
             elif v.index_types[i] != t:
+                first = STAT if v.type == STAT else v.index_types[i]   # sic: stap prints "stats" here
                 self.error(f"index {i} type mismatch ({type_name(t)})", idx.tok,
                            Diagnostic("semantic error",
-                                      f"type of index {i} was first inferred here ({type_name(v.index_types[i])})",
+                                      f"type of index {i} was first inferred here ({type_name(first)})",
                                       v.index_toks[i]))
         if want is not None:
             self.unify_var(v, want, e.tok)
@@ -371,8 +411,13 @@ class Checker:
             elif b is None and a is not None and isinstance(e.right, n.Symbol) \
                     and isinstance(e.right.sym, Var):
                 self.unify_var(e.right.sym, a, e.right.tok)
-            if a is not None and b is not None and a != b:
-                self.error(f"type mismatch: expected {type_name(a)} but found {type_name(b)}", e.right.tok)
+            if a is not None and b is not None and a != b and STAT not in (a, b):
+                if isinstance(e.right, (n.Symbol, n.ArrayRef)) and isinstance(e.right.sym, Var):
+                    self.var_mismatch(e.right.sym, a, e.right.tok)
+                elif isinstance(e.left, (n.Symbol, n.ArrayRef)) and isinstance(e.left.sym, Var):
+                    self.var_mismatch(e.left.sym, b, e.left.tok)
+                else:
+                    self.error(f"type mismatch: expected {type_name(b)} but found {type_name(a)}", e.left.tok)
             if a == STAT or b == STAT:
                 self.error("type mismatch: expected long but found stats", e.tok)
             return LONG
@@ -387,6 +432,9 @@ class Checker:
             assert v is not None
             target.sym = v
             v.written = True
+            if t == STAT and v.scope != "global":
+                self.error("stat locals not supported, missing global declaration? ", target.tok)
+                return None
             if v.arity is None:
                 self.set_arity(v, 0, target.tok)
             elif v.arity:
@@ -408,7 +456,7 @@ class Checker:
         if isinstance(target, n.TargetVar):
             self.error("unresolved target-symbol expression", target.tok)
             return None
-        self.error("expected lvalue", tok)
+        self.error("Expecting lvalue for assignment", tok, related=[target.tok])
         return None
 
     def infer_assign(self, e: n.Assign) -> Optional[str]:
@@ -443,7 +491,9 @@ class Checker:
 
     def push_type(self, e: n.Expr, t: str) -> None:
         """Give an untyped symbol (or call to an untyped function) the type its context needs."""
-        if isinstance(e, n.Symbol) and isinstance(e.sym, Var) and e.sym.type is None:
+        if t not in (LONG, STRING):
+            return
+        if isinstance(e, (n.Symbol, n.ArrayRef)) and isinstance(e.sym, Var) and e.sym.type is None:
             self.unify_var(e.sym, t, e.tok)
         elif isinstance(e, n.Call) and isinstance(e.target, FuncInfo) and e.target.ret is None:
             e.target.ret = t
@@ -452,48 +502,62 @@ class Checker:
 
     def infer_call(self, e: n.Call) -> Optional[str]:
         key = (e.name, len(e.args))
-        node = self.func_nodes.get(key)
-        if node is None and not find_builtin(e.name, len(e.args)) and self.library is not None:
+        group = self.func_nodes.get(key)
+        if group is None and not find_builtin(e.name, len(e.args)) and self.library is not None:
             self.pull_library_function(e.name)
-            node = self.func_nodes.get(key)
-        if node is not None:
-            fi = self.function_info(node)
+            group = self.func_nodes.get(key)
+        if group:
+            infos = [self.function_info(g) for g in group]
+            fi = infos[0]
             e.target = fi
-            if self.cur_func is not None:
-                self.cur_func.calls.add(fi.pyname)
-            for arg, p in zip(e.args, fi.params):
-                t = self.infer(arg, p.type)
-                if t is None and p.type is not None:
-                    self.push_type(arg, p.type)
-                    t = p.type
-                if t == STAT:
-                    self.error("type mismatch: expected long but found stats", arg.tok)
-                elif t is not None:
-                    if p.type is not None and p.type != t:
-                        self.error(f"type mismatch: expected {type_name(p.type)} but found {type_name(t)}",
-                                   arg.tok)
-                    else:
-                        self.unify_var(p, t, arg.tok)
-            return fi.ret if fi.ret is not None else None
+            for other in infos:
+                if self.cur_func is not None:
+                    self.cur_func.calls.add(other.pyname)
+                self.call_args(e, other)
+            rets = [f.ret for f in infos if f.ret is not None]
+            return rets[0] if rets and self.iteration > 0 else None
+        b = find_builtin(e.name, len(e.args))
         b = find_builtin(e.name, len(e.args))
         if b is not None:
             e.target = b
             for arg, pt in zip(e.args, b.params):
                 if pt in (LONG, STRING):
-                    self.expect(arg, pt)
-                    self.push_type(arg, pt)
+                    self.expect(arg, pt, argument=True)
                 else:
                     self.infer(arg)
-            return b.ret
+            return b.ret if self.iteration > 0 else None
         arities = sorted({k[1] for k in self.func_nodes if k[0] == e.name} | set(builtin_arities(e.name)))
         for a in e.args:
             self.infer(a)
         if arities:
-            self.error(f"arity mismatch found (function '{e.name}' takes {arities[0]} args)", e.tok)
+            decl = next((g[0].tok for k, g in self.func_nodes.items() if k[0] == e.name), None)
+            if decl is None:
+                from .stap_tapsets import function_location
+                decl = function_location(e.name)
+            self.error(f"arity mismatch found (function '{e.name}' takes {arities[0]} args)", e.tok,
+                       related=[decl] if decl is not None else [])
         else:
             names = [k[0] for k in self.func_nodes] + [k[0] for k in BUILTINS]
             self.error(f"unresolved function {e.name}{similar(e.name, names)}", e.tok)
         return None
+
+    def call_args(self, e: n.Call, fi: FuncInfo) -> None:
+        """Type a call's arguments against one overload's parameters."""
+        for arg, p in zip(e.args, fi.params):
+            t = self.infer(arg, p.type)
+            if t is None and p.type is not None:
+                self.push_type(arg, p.type)
+                t = p.type
+            if t == STAT:
+                self.error("type mismatch: expected long but found stats", arg.tok)
+            elif t is not None:
+                if p.type is not None and p.type != t:
+                    self.error(f"type mismatch: expected {type_name(t)} but found {type_name(p.type)}",
+                               arg.tok)
+                else:
+                    if p.type is None:
+                        p.from_call = True
+                    self.unify_var(p, t, arg.tok)
 
     def pull_library_function(self, name: str) -> None:
         lib = self.library
@@ -502,7 +566,7 @@ class Checker:
             if script is None:
                 continue
             for f in script.functions:
-                self.func_nodes.setdefault((f.name, len(f.params)), f)
+                self.add_function(f)
             for g in script.globals:
                 if g.name not in self.globals:
                     v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
@@ -510,14 +574,25 @@ class Checker:
                         v.type, v.type_tok, v.arity, v.written = g.init.type, g.init.tok, 0, True
                     self.globals[g.name] = v
 
+    def add_function(self, f: n.Function) -> None:
+        group = self.func_nodes.setdefault((f.name, len(f.params)), [])
+        group.append(f)
+        group.sort(key=lambda g: g.priority)     # stable: declaration order breaks ties
+
     def function_info(self, node: n.Function) -> FuncInfo:
-        key = (node.name, len(node.params))
+        """The FuncInfo of one overload; overload k > 0 is reached only through `next`."""
+        group = self.func_nodes[(node.name, len(node.params))]
+        k = group.index(node)
+        key = (node.name, len(node.params), k)
         fi = self.funcs.get(key)
         if fi is None:
             params = [Var(p.name, "param", p.tok, type=p.type, type_tok=p.tok if p.type else None,
-                          arity=0, pyname=f"l_{p.name}") for p in node.params]
+                          arity=0, pyname=f"l_{p.name}", declared_type=p.type is not None,
+                          param_index=i) for i, p in enumerate(node.params)]
+            base = f"f_{node.name}_{len(node.params)}"
             fi = FuncInfo(node, params, node.ret, node.tok if node.ret else None,
-                          pyname=f"f_{node.name}_{len(node.params)}")
+                          pyname=base if k == 0 else f"{base}__{k}",
+                          next_pyname=f"{base}__{k + 1}" if k + 1 < len(group) else None)
             self.funcs[key] = fi
             self.set_changed()
         return fi
@@ -531,8 +606,7 @@ class Checker:
                 return STRING if e.is_sprint else "void"
             want = spec.arg_types
             if len(want) != len(e.args):
-                self.error("wrong number of arguments to format" if len(want) > len(e.args)
-                           else "too many arguments to format", e.tok)
+                self.error("Wrong number of args to formatted print operator", e.tok)
             for arg, w in zip(e.args, want):
                 if w in (LONG, STRING):
                     self.expect(arg, w)
@@ -594,9 +668,14 @@ class Checker:
                         fi.ret_tok = s.value.tok
                         self.set_changed()
                     elif fi.ret != t:
-                        self.error(f"type mismatch ({type_name(t)})", s.value.tok,
-                                   Diagnostic("semantic error",
-                                              f"type was first inferred here ({type_name(fi.ret)})", fi.ret_tok))
+                        if fi.node.ret is not None:   # declared `function f:long`
+                            self.error(f"type mismatch: expected {type_name(t)} but found {type_name(fi.ret)}",
+                                       s.value.tok)
+                        else:
+                            self.error(f"type mismatch ({type_name(t)})", s.value.tok,
+                                       Diagnostic("semantic error",
+                                                  f"type was first inferred here ({type_name(fi.ret)})",
+                                                  fi.ret_tok))
         elif isinstance(s, n.Delete):
             self.delete(s.target)
         elif isinstance(s, n.TryCatch):
@@ -621,13 +700,17 @@ class Checker:
             self.infer_arrayref(t, read=False, membership=True)
             if isinstance(t.sym, Var):
                 t.sym.written = True
+                t.sym.deleted = True
         elif isinstance(t, n.Symbol):
-            v = self.lookup(t.name, t.tok, create=True)
-            assert v is not None
+            v = self.lookup(t.name, t.tok, create=False)
+            if v is None:
+                self.error("unresolved array in delete statement", t.tok)
+                return
             t.sym = v
             v.written = True
+            v.deleted = True
         else:
-            self.error("unexpected expression for delete", t.tok)
+            self.error("invalid operand of delete expression", t.tok)
 
     def foreach(self, s: n.Foreach) -> None:
         arr = s.array
@@ -677,13 +760,15 @@ class Checker:
             assert vv is not None
             s.value.sym = vv
             vv.written = True
-            if elem == STAT:
-                self.error("cannot assign a statistics aggregate to a variable", s.value.tok)
-            elif elem is not None:
-                self.unify_var(vv, elem, s.value.tok)
         if s.limit is not None:
             self.expect(s.limit, LONG)
         self.stmt(s.body)
+        # stap types the value variable after the body
+        if s.value is not None and isinstance(s.value.sym, Var):
+            if elem == STAT:
+                self.error("cannot assign a statistics aggregate to a variable", s.value.tok)
+            elif elem is not None:
+                self.unify_var(s.value.sym, elem, s.value.tok)
 
     # --- driver ----------------------------------------------------------------
     def walk_all(self) -> None:
@@ -722,10 +807,10 @@ class Checker:
         self.cur_func = None
 
     def check(self) -> Program:
-        for _ in range(30):
+        for self.iteration in range(30):
             self.changed = False
             self.walk_all()
-            if not self.changed:
+            if not self.changed and self.iteration > 0:
                 break
         self.report = True
         self.walk_all()
@@ -758,4 +843,7 @@ def check(script: n.Script, probes: list[Resolved], library: object | None = Non
           extra_globals: Optional[list[n.Global]] = None) -> tuple[Program, list[Diagnostic]]:
     c = Checker(script, probes, library, extra_functions or [], extra_globals or [])
     prog = c.check()
-    return prog, c.errors
+    # stap resolves symbols before it infers types, and stops after the first phase that failed
+    symbol_phase = ("unresolved function", "arity mismatch", "unresolved arity-")
+    first = [d for d in c.errors if d.message.startswith(symbol_phase)]
+    return prog, first or c.errors

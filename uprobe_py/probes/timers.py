@@ -15,7 +15,8 @@ from typing import Any, Callable, Optional
 from ..lexer import Token
 from .registry import ProbeResolveError, ProbeSpec, register
 
-UNIT_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "sec": 1_000_000_000}
+UNIT_NS = {"ns": 1, "nsec": 1, "us": 1_000, "usec": 1_000, "ms": 1_000_000, "msec": 1_000_000,
+           "s": 1_000_000_000, "sec": 1_000_000_000}
 JIFFY_HZ = 250   # CONFIG_HZ of common kernels; stap's jiffies are kernel ticks
 
 
@@ -36,15 +37,15 @@ class TimerFamily:
 
     def resolve(self, components: list[Any], tok: Token) -> list[ProbeSpec]:
         if len(components) < 2:
-            raise ProbeResolveError("probe point mismatch (similar: ms, s, ns, us, hz)", components[0].tok)
+            raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", components[0].tok)
         unit = components[1]
-        if unit.name not in ("ms", "s", "sec", "us", "ns", "hz", "jiffies"):
+        if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
             if unit.name in ("profile",):
                 raise ProbeResolveError("profiling timer (timer.profile) is not available yet in uprobe-py",
                                         unit.tok)
-            raise ProbeResolveError("probe point mismatch (similar: ms, s, ns, us, hz)", unit.tok)
+            raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", unit.tok)
         if unit.arg is None or not isinstance(unit.arg.value, int):
-            raise ProbeResolveError("probe point mismatch (similar: ms, s, ns, us, hz)", unit.tok)
+            raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", unit.tok)
         n = unit.arg.value
         rand = 0
         pp = f"timer.{unit.name}({n})"
@@ -58,18 +59,26 @@ class TimerFamily:
         if unit.name == "hz":
             if n <= 0:
                 raise ProbeResolveError("frequency must be greater than 0")
-            period_ns = 1_000_000_000 // n
-            rand_ns = 0
-        else:
-            if not 1 <= n <= 86400000:
-                raise ProbeResolveError("interval value out of range (1, 86400000)")
+            period_ns, rand_ns = 1_000_000_000 // n, 0
+            if period_ns < 100_000:
+                raise ProbeResolveError("interval value out of range (100000, 86400000000000)")
+        elif unit.name == "jiffies":
+            hz = _jiffy_hz()
+            if not 1 <= n <= 86400 * hz:
+                raise ProbeResolveError("invalid interval for jiffies timer")
             if rand < 0 or rand > n:
                 raise ProbeResolveError("randomization value out of range")
-            scale = 1_000_000_000 // _jiffy_hz() if unit.name == "jiffies" else UNIT_NS[unit.name]
-            period_ns = n * scale
-            rand_ns = rand * scale
-            if unit.name == "ns" and period_ns < 100_000:
-                raise ProbeResolveError("interval value out of range (minimum 100000 ns)")
+            period_ns, rand_ns = n * (1_000_000_000 // hz), rand * (1_000_000_000 // hz)
+        else:
+            # stap's bounds: at least 100 µs, at most one day, in the probe's own unit
+            scale = UNIT_NS[unit.name]
+            lo = max(1, 100_000 // scale)
+            hi = 86_400 * 1_000_000_000 // scale
+            if not lo <= n <= hi:
+                raise ProbeResolveError(f"interval value out of range ({lo}, {hi})")
+            if rand < 0 or rand > n:
+                raise ProbeResolveError("randomization value out of range")
+            period_ns, rand_ns = n * scale, rand * scale
         return [ProbeSpec("timer", pp, {"period_ns": period_ns, "randomize_ns": rand_ns})]
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional["TimerEngine"]:

@@ -180,7 +180,7 @@ def format_hist(stat, maxlen=None) -> str:
     return _format(stat, False, 0, 0, maxlen)
 
 
-def format_hist_linear(stat, lo: int, hi: int, step: int, maxlen=None) -> str:
+def format_hist_linear(stat, lo: int, hi: int, step: int, maxlen=None, elision=None) -> str:
     """Text of `print(@hist_linear(s, lo, hi, step))`.
 
     print and println both write exactly this text (println of a histogram
@@ -193,20 +193,22 @@ def format_hist_linear(stat, lo: int, hi: int, step: int, maxlen=None) -> str:
                 stat.lo, stat.step, stat.nbuckets) != (
                 wrap32(lo), wrap32(step), linear_nbuckets(lo, hi, step)):
             raise ValueError("Stat was created for another histogram")
-    return _format(stat, True, wrap32(lo), wrap32(step), maxlen)
+    return _format(stat, True, wrap32(lo), wrap32(step), maxlen, elision)
 
 
-def format_hist_log(stat, maxlen=None) -> str:
+def format_hist_log(stat, maxlen=None, elision=None) -> str:
     """Text of `print(@hist_log(s))` (maxlen: see format_hist_linear)."""
     if stat is not None and stat.count and getattr(stat, "kind", None) != "log":
         raise ValueError("Stat was created for another histogram")
-    return _format(stat, False, 0, 0, maxlen)
+    return _format(stat, False, 0, 0, maxlen, elision)
 
 
-def _format(stat, linear, lo, step, maxlen) -> str:
+def _format(stat, linear, lo, step, maxlen, elision=None) -> str:
+    """elision: -D HIST_ELISION (empty buckets kept each side of an elided run)."""
     if stat is None or stat.count == 0:
         raise StapRuntimeError(_EMPTY)
-    text = render(_hist_of(stat), linear, lo, step)
+    text = render(_hist_of(stat), linear, lo, step,
+                  elision=HIST_ELISION if elision is None else elision)
     if maxlen is not None and len(text) > maxlen - 1:
         text = text[:maxlen - 1]
     return text

@@ -60,9 +60,8 @@ class Session:
         self.exit_requested = True
 
     def abort(self) -> None:
-        """abort(): the caller raises ExitRequested to leave the handler; no end probes run."""
+        """abort(): like exit(), but the caller raises ExitRequested to leave the handler at once."""
         self.exit_requested = True
-        self.aborted = True
 
     def warn(self, msg: str) -> None:
         # stapio prints each distinct warning once (unless -v)
@@ -101,15 +100,30 @@ class Session:
         if self.errors > self.opts.maxerrors:
             self.exit_requested = True
 
+    def failed(self) -> bool:
+        return self.errors > self.opts.maxerrors
+
     def run_family(self, family: str) -> None:
-        todo = [p for p in self.probes if p.spec.family == family]
-        todo.sort(key=lambda p: (p.spec.params.get("sequence", 0), p.index))
-        for p in todo:
-            if family != "error" and (self.errors > self.opts.maxerrors or self.aborted):
+        """Run begin, end or error probes in (sequence, script) order, as stap's state machine does.
+
+        begin probes stop once the session is stopping (exit(), an error); end probes stop
+        at an error; the display of unread globals is an end probe of sequence 0 that comes
+        after the script's own sequence-0 end probes.
+        """
+        todo: list[tuple[int, float, Any]] = [
+            (p.spec.params.get("sequence", 0), p.index, p) for p in self.probes if p.spec.family == family]
+        if family == "end":
+            todo.append((0, float("inf"), None))
+        todo.sort(key=lambda t: (t[0], t[1]))
+        for _seq, _idx, p in todo:
+            if family == "begin" and self.exit_requested:
                 break
-            if family == "begin" and self.exit_requested and self.errors:
+            if family == "end" and self.failed():
                 break
-            self.fire(p)
+            if p is None:
+                self.display_unread_globals()
+            else:
+                self.fire(p)
             self.out.flush()
 
     # --- the event loop -----------------------------------------------------
@@ -211,13 +225,10 @@ class Session:
                     self.report_error(e)
                 if not self.exit_requested:
                     self.loop()
-            if not self.aborted:
-                if self.errors > self.opts.maxerrors:
-                    self.run_family("error")
-                else:
-                    self.run_family("end")
-                    if self.errors <= self.opts.maxerrors:
-                        self.display_unread_globals()
+            if not self.failed():
+                self.run_family("end")
+            if self.failed():
+                self.run_family("error")
             self.stop_target()
         finally:
             self.out.close()
@@ -234,7 +245,7 @@ class Session:
         ns = self.program.namespace
         w = self.write
         for name, v in self.program.globals.items():
-            if not v.written or v.read or v.type is None or name.startswith("__"):
+            if not v.written or v.read or v.deleted or v.type is None or name.startswith("__"):
                 continue
             try:
                 self._display(v, ns[f"g_{name}"], w)

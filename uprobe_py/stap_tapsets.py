@@ -1,0 +1,55 @@
+"""Where SystemTap's own tapset library defines a function, for stap-identical messages.
+
+stap points some messages (arity mismatches, errors raised inside tapset
+functions) at the function's definition in its tapset directory. When Debian's
+systemtap-common is installed we find the same place; otherwise the messages
+simply omit it. Nothing from those files is executed or copied.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Optional
+
+from .lexer import Token
+from .source import Loc, Source
+
+STAP_TAPSET_DIR = "/usr/share/systemtap/tapset"
+_ORDER = ["", "linux", "x86_64"]   # stap's search order for this machine: generic, runtime, arch
+
+
+@functools.lru_cache(maxsize=None)
+def _index() -> dict[str, tuple[str, int, int]]:
+    found: dict[str, tuple[str, int, int]] = {}
+    rx = re.compile(r"^(\s*(?:private\s+)?function\s+)([A-Za-z_][A-Za-z0-9_]*)", re.M)
+    for sub in _ORDER:
+        d = os.path.join(STAP_TAPSET_DIR, sub)
+        if not os.path.isdir(d):
+            continue
+        for f in sorted(os.listdir(d)):
+            if not f.endswith(".stp"):
+                continue
+            path = os.path.join(d, f)
+            try:
+                with open(path, encoding="latin-1") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            for m in rx.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start(2) - (text.rfind("\n", 0, m.start(2)) + 1) + 1
+                found.setdefault(m.group(2), (path, line, col))
+    return found
+
+
+def function_location(name: str) -> Optional[Token]:
+    where = _index().get(name)
+    if where is None:
+        return None
+    path, line, col = where
+    try:
+        src = Source.from_file(path)
+    except OSError:
+        return None
+    return Token("identifier", name, Loc(src, line, col))
