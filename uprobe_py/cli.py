@@ -188,18 +188,24 @@ def _apply(opts: Options, ch: str, val: str) -> None:
         pass
 
 
-def out(text: str) -> None:
+def _write(stream: object, text: str) -> None:
     """Script-derived text goes out byte-exact: one char of our latin-1 strings is one byte."""
     sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("latin-1", "replace"))
-    sys.stdout.buffer.flush()
+    buf = getattr(stream, "buffer", None)
+    if buf is None:                       # a text stream without bytes underneath (tests)
+        stream.write(text)                # type: ignore[attr-defined]
+        return
+    stream.flush()                        # type: ignore[attr-defined]
+    buf.write(text.encode("latin-1", "replace"))
+    buf.flush()
+
+
+def out(text: str) -> None:
+    _write(sys.stdout, text)
 
 
 def err(text: str) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    sys.stderr.buffer.write(text.encode("latin-1", "replace"))
-    sys.stderr.buffer.flush()
+    _write(sys.stderr, text)
 
 
 def _print_and_exit(text: str, code: int) -> int:
