@@ -845,8 +845,7 @@ probe begin{
 }
 
 """,
-        id='xfail_global_semicolon',
-        marks=pytest.mark.xfail(reason="parser: a ';' after a global declaration is rejected", strict=False)),
+        id='global_semicolon'),
     pytest.param(
         r"probe begin { x = $foo->$; y = $foo->$$ }",
         (), (),
@@ -858,8 +857,7 @@ probe begin{
 }
 
 """,
-        id='xfail_pretty_arrow_dollar',
-        marks=pytest.mark.xfail(reason='parser: `->$` is rejected', strict=False)),
+        id='pretty_arrow_dollar'),
     pytest.param(
         r"probe a = b = c { }",
         (), (),
@@ -869,8 +867,7 @@ probe a = b = c{
 }
 
 """,
-        id='xfail_multi_name_alias',
-        marks=pytest.mark.xfail(reason='parser: an alias with several names (`a = b = c`) is rejected', strict=False)),
+        id='multi_name_alias'),
     pytest.param(
         'probe kernel.{trace("a")!, trace("b")} { }',
         (), (),
@@ -892,8 +889,7 @@ probe begin{
 }
 
 """,
-        id='xfail_regex_glued',
-        marks=pytest.mark.xfail(reason='parser: adjacent string literals are not glued after =~', strict=False)),
+        id='regex_glued'),
     pytest.param(
         r"probe begin { %{ /* x */ %}; x = 1 }",
         ('-g',), (),
@@ -905,8 +901,7 @@ probe begin{
 }
 
 """,
-        id='xfail_embedded_stmt_semicolon',
-        marks=pytest.mark.xfail(reason="parser: the ';' after an embedded-code statement is not swallowed (stap parses it as an expression statement)", strict=False)),
+        id='embedded_stmt_semicolon'),
     pytest.param(
         'probe begin { print("é\\001"); printf("é\\001") }',
         (), (),
@@ -918,8 +913,7 @@ printf("\303\251\\001");
 }
 
 """,
-        id='xfail_non_ascii_bytes',
-        marks=pytest.mark.xfail(reason="cli: the -e text is decoded from argv as UTF-8 characters, not bytes (needs os.fsencode(arg).decode('latin-1'), as files are read)", strict=False)),
+        id='non_ascii_bytes'),
     pytest.param(
         r"""global s
 probe begin { foreach (k in s @variance+) print(k) }""",
@@ -932,8 +926,7 @@ foreach ([k] in s+) print(k);
 }
 
 """,
-        id='xfail_foreach_variance_sort',
-        marks=pytest.mark.xfail(reason='parser: @variance is rejected as a foreach sort aggregate', strict=False)),
+        id='foreach_variance_sort'),
 ]
 
 

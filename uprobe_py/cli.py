@@ -103,6 +103,7 @@ def parse_args(argv: list[str]) -> Options:
         i += 1
     if opts.list_pattern is not None:
         return opts
+    rest = [os.fsencode(a).decode("latin-1") for a in rest]    # arguments are bytes too
     if not script_given:
         if not rest:
             raise UsageError("A script must be specified.")
@@ -165,7 +166,7 @@ def _apply(opts: Options, ch: str, val: str) -> None:
             raise UsageError(f"Invalid -G option '{val}': expected NAME=VALUE")
         opts.set_globals[name] = value
     elif ch == "e":
-        opts.script_text = val
+        opts.script_text = os.fsencode(val).decode("latin-1")   # bytes, as files are read
         opts.script_name = "<input>"
     elif ch == "c":
         opts.target_cmd = val

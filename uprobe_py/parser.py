@@ -164,6 +164,8 @@ class Parser:
                 g.init = self.parse_literal()
             script.globals.append(g)
             if not self.cur.is_op(","):
+                if self.cur.is_op(";"):     # stap accepts `global a;`
+                    self.next()
                 return
             self.next()
 
@@ -249,6 +251,10 @@ class Parser:
                 if p.condition is not None or p.optional or p.sufficient:
                     raise ParseError("probe point alias name cannot be optional nor conditional", p.tok)
             targets = self.parse_probe_points()
+            while self.cur.is_op("=", "+="):     # `probe a = b = c { }`: more alias names
+                op = self.next()
+                points = points + targets
+                targets = self.parse_probe_points()
             body = self.parse_block()
             alias = n.ProbeAlias(kw, points, targets, body, op.text == "+=")
             if self.cur.is_op(",") and self.peek().is_op("{"):
@@ -348,7 +354,7 @@ class Parser:
     def parse_statement(self) -> n.Stmt:
         stmt = self.parse_statement_body()
         # simple statements swallow one trailing ';' (so `if (x) a = 1; else ...` works)
-        if isinstance(stmt, (n.ExprStmt, n.Return, n.Break, n.Continue, n.Next, n.Delete)) \
+        if isinstance(stmt, (n.ExprStmt, n.Return, n.Break, n.Continue, n.Next, n.Delete, n.EmbeddedStmt)) \
                 and self.cur.is_op(";"):
             self.next()
         return stmt
@@ -506,7 +512,7 @@ class Parser:
         else:
             raise self.fail("expected identifier or statistical operation")
         sort_agg = None
-        if self.cur.kind == "operator" and self.cur.text in STAT_OPS - {"@variance"}:
+        if self.cur.kind == "operator" and self.cur.text in STAT_OPS:
             sort_agg = self.next().text
         st = self.cur
         set_sort(0, self.parse_sort(), st)
@@ -557,11 +563,9 @@ class Parser:
         while self.cur.kind == "operator" and self.cur.text in ops:
             t = self.next()
             if t.text in ("=~", "!~"):
-                pt = self.cur
-                if pt.kind != "string":
+                if self.cur.kind != "string":
                     raise self.fail("expected literal string")
-                self.next()
-                left = n.Regex(t, t.text, left, n.Literal(pt, str(pt.value), "string"))
+                left = n.Regex(t, t.text, left, self.parse_literal(allow_negative=False))
                 continue
             right = self.parse_binary(level + 1)
             left = n.Binary(t, t.text, left, right)
@@ -688,6 +692,17 @@ class Parser:
             if self.cur.is_op("->"):
                 self.next()
                 f = self.cur
+                if f.kind == "identifier" and f.text in ("$", "$$"):
+                    self.next()
+                    tv.pretty = len(f.text)
+                    continue
+                if f.is_op("$"):               # `$var->$` / `$var->$$`: pretty-print the pointee
+                    self.next()
+                    tv.pretty = 1
+                    if self.cur.is_op("$"):
+                        self.next()
+                        tv.pretty = 2
+                    continue
                 if f.kind not in ("identifier", "keyword"):
                     raise self.fail("expected identifier")
                 self.next()
