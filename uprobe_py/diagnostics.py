@@ -66,6 +66,7 @@ class Diagnostic:
     related: list["Token"] = field(default_factory=list)   # further locations, printed under it
     anchor: "Token | None" = None   # sort position, when not the token's own (notes)
     summary: str = ""               # replaces the "N parse errors." line (empty input)
+    repeat: int = 1                 # times stap itself would report this (duplicates are counted)
 
     def render(self, state: RenderState | None = None) -> str:
         state = state or RenderState()
@@ -113,11 +114,11 @@ def render_all(diags: list[Diagnostic], state: RenderState | None = None) -> tup
                 continue
             key: tuple[object, ...] = (d.kind, d.message)
         else:
-            key = (d.kind, d.message, tok.kind if tok else "", tok.text if tok else "",
-                   str(tok.loc) if tok else "")
+            key = (d.kind, d.message)
         if key in seen:
-            suppressed += 1
+            suppressed += d.repeat
             continue
+        suppressed += d.repeat - 1
         seen.add(key)
         parts.append(d.render(state))
     return "".join(parts), suppressed

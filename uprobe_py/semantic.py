@@ -45,6 +45,7 @@ class Var:
     written: bool = False
     declared_type: bool = False         # the type was written in the script, not inferred
     deleted: bool = False               # the script deletes it (stap then does not display it)
+    uses: int = 0                       # reads, counted in the reporting walk
     from_call: bool = False             # a parameter whose type came from a call's argument
     param_index: int = 0
     hist: Optional[tuple] = None        # ("linear", lo, hi, step) or ("log",) for stats
@@ -116,9 +117,12 @@ class Checker:
 
     # --- reporting ----------------------------------------------------------
     def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic,
-              related: Optional[list[Token]] = None) -> None:
+              related: Optional[list[Token]] = None, repeat: int = 1) -> None:
+        """Record an error. `repeat`: how many times stap's resolver reports it (its
+        "Number of similar error messages suppressed" counts the extra ones)."""
         if self.report:
-            self.errors.append(Diagnostic("semantic error", msg, tok, related=list(related or [])))
+            self.errors.append(Diagnostic("semantic error", msg, tok, related=list(related or []),
+                                          repeat=repeat))
             self.errors.extend(extra)
 
     def set_changed(self) -> None:
@@ -150,7 +154,7 @@ class Checker:
                        Diagnostic("semantic error", f"type was first inferred here ({type_name(v.type)})",
                                   v.type_tok))
 
-    def expect(self, e: n.Expr, want: str, argument: bool = False) -> None:
+    def expect(self, e: n.Expr, want: str, argument: bool = False, repeat: int = 1) -> None:
         """Infer `e` and require type `want`; pushes the type into untyped symbols.
 
         stap words a conflict "expected WANT but found HAVE", except for a function's
@@ -167,7 +171,8 @@ class Checker:
             elif argument:
                 self.error(f"type mismatch: expected {type_name(t)} but found {type_name(want)}", e.tok)
             else:
-                self.error(f"type mismatch: expected {type_name(want)} but found {type_name(t)}", e.tok)
+                self.error(f"type mismatch: expected {type_name(want)} but found {type_name(t)}", e.tok,
+                           repeat=repeat)
 
     def set_arity(self, v: Var, arity: int, tok: Token) -> bool:
         if v.arity is None:
@@ -225,6 +230,8 @@ class Checker:
             assert v is not None
             e.sym = v
             v.read = True
+            if self.report:
+                v.uses += 1
             if v.arity:
                 self.set_arity(v, 0, e.tok)
                 return v.type
@@ -311,7 +318,7 @@ class Checker:
                 self.error("unresolved @cast() expression", e.tok)
             else:
                 self.error("unresolved target-symbol expression", e.tok)
-            self.error("unresolved type ", e.tok)
+            self.error("unresolved type ", e.tok, repeat=3 if e.name == "@var" else 2)
             return None
         if isinstance(e, n.EmbeddedExpr):
             self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
@@ -417,7 +424,8 @@ class Checker:
                 elif isinstance(e.left, (n.Symbol, n.ArrayRef)) and isinstance(e.left.sym, Var):
                     self.var_mismatch(e.left.sym, b, e.left.tok)
                 else:
-                    self.error(f"type mismatch: expected {type_name(b)} but found {type_name(a)}", e.left.tok)
+                    self.error(f"type mismatch: expected {type_name(b)} but found {type_name(a)}", e.left.tok,
+                               repeat=2)
             if a == STAT or b == STAT:
                 self.error("type mismatch: expected long but found stats", e.tok)
             return LONG
@@ -609,8 +617,7 @@ class Checker:
                 self.error("Wrong number of args to formatted print operator", e.tok)
             for arg, w in zip(e.args, want):
                 if w in (LONG, STRING):
-                    self.expect(arg, w)
-                    self.push_type(arg, w)
+                    self.expect(arg, w, repeat=2)
                 else:
                     self.infer(arg)
         else:
@@ -826,7 +833,9 @@ class Checker:
                 if v.scope == "local" and not v.written:
                     self.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '{v.name}'", v.tok))
                 if v.type is None:
-                    self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
+                    # stap reports an untyped local once, then three times per use
+                    self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok,
+                                                  repeat=1 + 3 * v.uses))
         for v in self.globals.values():
             if v.type is None and (v.read or v.written):
                 self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
