@@ -32,6 +32,8 @@ def describe_token(tok: "Token", file_name: str | None = None) -> str:
     if kind in ("keyword", "embedded-code"):
         return f"{kind} at {where}"
     text = tok.text[1:-1] if kind == "string" and tok.text.startswith('"') else tok.text
+    if kind == "junk":   # stap shows a stray byte as an escape
+        text = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
     return f"{kind} '{text}' at {where}"
 
 

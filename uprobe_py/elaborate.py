@@ -121,8 +121,9 @@ class Elaborator:
                 return False
             self.errors.append(Diagnostic("semantic error", "while resolving probe point", first.tok))
             names = all_family_names() + [a.components[0].name for al in self.aliases for a in al.names]
-            self.errors.append(Diagnostic("semantic error", "probe point mismatch" + similar(first.name, names),
-                                          first.tok))
+            wild = ": didn't find any wildcard matches" if "*" in first.name else ""
+            self.errors.append(Diagnostic("semantic error", "probe point mismatch" + wild +
+                                          similar(first.name.replace("*", ""), names), first.tok))
             return False
         try:
             specs = family.resolve(point.components, first.tok)

@@ -352,7 +352,9 @@ class Checker:
             v.read = True
             self.set_arity(v, 0, s.tok)
             if v.scope != "global":
-                self.error("stat locals not supported, missing global declaration? ", s.tok)
+                if v.type is None:          # reported once, and not again as untyped
+                    self.error("stat locals not supported, missing global declaration? ", s.tok)
+                    v.type = STAT if self.report else None
                 return None
             self.unify_var(v, STAT, s.tok)
             s.type = v.type
@@ -441,7 +443,9 @@ class Checker:
             target.sym = v
             v.written = True
             if t == STAT and v.scope != "global":
-                self.error("stat locals not supported, missing global declaration? ", target.tok)
+                if v.type is None:          # reported once, and not again as untyped
+                    self.error("stat locals not supported, missing global declaration? ", target.tok)
+                    v.type = STAT if self.report else None
                 return None
             if v.arity is None:
                 self.set_arity(v, 0, target.tok)
@@ -464,6 +468,7 @@ class Checker:
         if isinstance(target, n.TargetVar):
             self.error("unresolved target-symbol expression", target.tok)
             return None
+        self.infer(target)        # a call on the left still has to resolve (stap checks that first)
         self.error("Expecting lvalue for assignment", tok, related=[target.tok])
         return None
 
@@ -831,7 +836,10 @@ class Checker:
         for sc in scopes():
             for v in sc.values():
                 if v.scope == "local" and not v.written:
-                    self.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '{v.name}'", v.tok))
+                    others = [o.name for o in sc.values() if o is not v and o.written]
+                    hint = similar(v.name, others) if others else ""
+                    self.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '{v.name}'{hint}",
+                                                    v.tok))
                 if v.type is None:
                     # stap reports an untyped local once, then three times per use
                     self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok,

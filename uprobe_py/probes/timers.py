@@ -45,7 +45,8 @@ class TimerFamily:
                                         unit.tok)
             raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", unit.tok)
         if unit.arg is None or not isinstance(unit.arg.value, int):
-            raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", unit.tok)
+            # stap's suggestion order for a known unit used without its number
+            raise ProbeResolveError("probe point mismatch (similar: ms, s, ns, us, hz)", unit.tok)
         n = unit.arg.value
         rand = 0
         pp = f"timer.{unit.name}({n})"
