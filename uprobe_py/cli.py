@@ -35,7 +35,7 @@ Options (stap's, where they make sense here):
    -w         suppress warnings
    -W         turn warnings into errors
    -g         guru mode
-   -u         unoptimized translation (accepted; there is no optimizer to turn off)
+   -u         unoptimized mode: no elision of unused assignments and effect-free code
    -I DIR     look in DIR for additional .stp script files
    -D NM=VAL  set a limit (MAXACTION, MAXSTRINGLEN, MAXMAPENTRIES, MAXNESTING, MAXERRORS)
    -G VAR=VAL set global variable to value
@@ -139,7 +139,9 @@ def _flag(opts: Options, ch: str) -> None:
         opts.warnings = "error"
     elif ch == "g":
         opts.guru = True
-    elif ch in "uPbtFqSk":
+    elif ch == "u":
+        opts.unoptimized = True
+    elif ch in "PbtFqSk":
         pass    # accepted for compatibility, no effect here
     else:
         raise UsageError(f"invalid option -- '{ch}'")

@@ -325,6 +325,9 @@ class FunctionGen:
     def stmt(self, s: n.Stmt) -> None:
         w = self.w
         self.risky = None
+        if getattr(s, "elided", False):      # dropped by elision.py, as stap's optimizer drops it
+            w.line("pass")
+            return
         if isinstance(s, n.Block):
             if not s.stmts:
                 w.line("pass")

@@ -21,6 +21,7 @@ from .builtins.registry import Builtin
 from .codegen import Generated, generate
 from .diagnostics import CompileFailed, Diagnostic
 from .elaborate import Resolved, elaborate
+from .elision import elide
 from .frontend import load_library_macros, parse_script_source
 from .options import Options
 from .preprocess import Environment
@@ -124,7 +125,12 @@ def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> C
     program, errors = check(script, probes, library, extra_functions, extra_globals)
     if errors:
         raise CompileFailed(2, program.warnings + errors)
-    return Compiled(script, probes, program, warnings=program.warnings)
+    warnings = list(program.warnings)
+    if not opts.unoptimized:
+        warnings += elide(program)
+        if not program.probes:
+            raise CompileFailed(2, warnings + [Diagnostic("semantic error", "no probes found")])
+    return Compiled(script, program.probes, program, warnings=warnings)
 
 
 def listing_pass2(c: Compiled) -> str:

@@ -18,6 +18,7 @@ class Options:
     verbose: int = 0
     warnings: str = "on"                   # "on", "off" (-w), "error" (-W)
     guru: bool = False
+    unoptimized: bool = False              # -u: no elision
     unprivileged: bool = False
     output: Optional[str] = None
     target_cmd: Optional[str] = None
