@@ -9,25 +9,19 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
+from builtin_support import fn
 
 
 class StubSession:
     def __init__(self, target_pid: int = 0, maxstringlen: int = 128) -> None:
         self.maxstringlen = maxstringlen
         self.target_pid = target_pid
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 def call(name: str, ctx: Context, *args: Any) -> Any:

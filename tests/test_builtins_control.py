@@ -8,16 +8,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from uprobe_py.builtins import fn_control
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import ExitRequested, StapRuntimeError
+from builtin_support import fn
 
 
 class StubSession:
@@ -40,12 +38,6 @@ class StubSession:
 
     def abort(self) -> None:
         self.aborted = True
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 @pytest.fixture

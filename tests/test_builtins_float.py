@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
+from builtin_support import fn
 
 
 class StubSession:
     maxstringlen = 128
     target_pid = 0
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 def bits(x: float) -> int:

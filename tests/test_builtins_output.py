@@ -3,14 +3,12 @@ SystemTap 4.8's ansi.stp, indentation from indent.stp (its example output
 shows the "%6d name(tid):" layout), speculation from speculative.stp."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from uprobe_py.builtins import fn_output
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
+from builtin_support import fn
 
 
 class StubSession:
@@ -21,12 +19,6 @@ class StubSession:
 
     def write(self, s: str) -> None:
         self.out.append(s)
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 @pytest.fixture

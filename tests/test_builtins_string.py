@@ -6,14 +6,12 @@ tapset/tokenize.stp and runtime/stp_string.c (_stp_text_str), as cited.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
+from builtin_support import fn
 
 
 class StubSession:
@@ -24,12 +22,6 @@ class StubSession:
 
     def write(self, s: str) -> None:
         self.out.append(s)
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 @pytest.fixture

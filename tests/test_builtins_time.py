@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from uprobe_py.builtins import fn_time
-from uprobe_py.builtins.registry import find_builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
+from builtin_support import fn
 
 
 class StubSession:
     maxstringlen = 128
     target_pid = 0
-
-
-def fn(name: str, arity: int) -> Callable[..., Any]:
-    b = find_builtin(name, arity)
-    assert b is not None, f"{name}/{arity} not registered"
-    return b.impl
 
 
 def test_ctime_examples_from_man_page() -> None:

@@ -1,7 +1,6 @@
 """The command line end to end: options, targets, output files, signals, exit codes."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

@@ -8,7 +8,6 @@ C, @cast chains. Parsing all of them is the parser's bar.
 from __future__ import annotations
 
 import io
-import os
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 

@@ -14,7 +14,7 @@ that line is reported at (stap's `near identifier 'a' at t.stp:3:5`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from . import nodes as n
@@ -22,7 +22,7 @@ from .builtins.registry import Builtin
 from .lexer import Token
 from .options import Options
 from .runtime import formatting
-from .semantic import LONG, STAT, STRING, FuncInfo, Program, Var
+from .semantic import STAT, STRING, FuncInfo, Program, Var
 
 MAX64 = (1 << 63) - 1
 

@@ -109,7 +109,6 @@ def render_all(diags: list[Diagnostic], state: RenderState | None = None) -> tup
             continue
         # stap drops a repeated parse error by its message alone, a repeated semantic error
         # only when it is the very same report; lexer/preprocessor errors are never dropped
-        tok = d.token
         if d.kind == "parse error":
             if d.at_word == "at":
                 parts.append(d.render(state))

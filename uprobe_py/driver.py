@@ -25,7 +25,7 @@ from .elision import elide
 from .frontend import load_library_macros, parse_script_source
 from .options import Options
 from .preprocess import Environment
-from .semantic import STAT, FuncInfo, Program, check, type_name
+from .semantic import Program, check, type_name
 from .source import Source
 from .tapsets import PACKAGE_TAPSET_DIR, TapsetLibrary
 

@@ -84,7 +84,6 @@ class Parser:
     def parse_script(self) -> n.Script:
         script = n.Script(self.cur)
         while self.cur.kind != "eof":
-            start = self.pos
             try:
                 self.parse_declaration(script)
             except ParseError as e:
@@ -573,7 +572,6 @@ class Parser:
 
     def parse_array_in(self, level: int) -> n.Expr:
         if self.cur.is_op("["):
-            lb = self.cur
             keys = self.parse_index_list(allow_star=True)
             in_tok = self.expect_kw("in")
             arr = self.parse_array_name()
@@ -730,18 +728,22 @@ class Parser:
         self.expect_op("(")
         if name.text in PRINT_FUNCS:
             return self.parse_print(name)
+        args = self.parse_arguments(allow_empty=True)
+        return n.Call(name, name.text, args)
+
+    def parse_arguments(self, allow_empty: bool) -> list[n.Expr]:
+        """`a, b, c )` — a call's argument list through its closing parenthesis."""
         args: list[n.Expr] = []
-        if not self.cur.is_op(")"):
+        if not (allow_empty and self.cur.is_op(")")):
             while True:
                 args.append(self.parse_expression())
-                if self.cur.is_op(","):
-                    self.next()
-                    continue
-                break
+                if not self.cur.is_op(","):
+                    break
+                self.next()
         if not self.cur.is_op(")"):
             raise self.fail("expected one of ', )'")
         self.next()
-        return n.Call(name, name.text, args)
+        return args
 
     def parse_print(self, name: Token) -> n.PrintFormat:
         """print-family calls: printf's format (printd's delimiter) must be a literal string."""
@@ -761,17 +763,8 @@ class Parser:
                 if not self.cur.is_op(","):
                     raise self.fail("expected one of ', )'")
                 self.next()
-        args: list[n.Expr] = []
-        if not self.cur.is_op(")") or (fmt is None and name.text not in ("println", "sprintln")):
-            while True:
-                args.append(self.parse_expression())
-                if self.cur.is_op(","):
-                    self.next()
-                    continue
-                break
-        if not self.cur.is_op(")"):
-            raise self.fail("expected one of ', )'")
-        self.next()
+        # print() needs an argument; println() and a format alone need none
+        args = self.parse_arguments(allow_empty=fmt is not None or name.text in ("println", "sprintln"))
         return n.PrintFormat(name, name.text, fmt, args)
 
     def parse_hist(self, t: Token) -> n.Hist:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
-import os
 import platform
 import re
 from collections import deque

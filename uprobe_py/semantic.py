@@ -13,10 +13,10 @@ Output: a `Program` description for codegen: globals, functions in use, probes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Optional
 
 from . import nodes as n
-from .builtins.registry import Builtin, builtin_arities, find_builtin, BUILTINS, load_all
+from .builtins.registry import builtin_arities, find_builtin, BUILTINS, load_all
 from .diagnostics import Diagnostic
 from .elaborate import Resolved, similar
 from .lexer import Token

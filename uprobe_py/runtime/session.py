@@ -22,10 +22,9 @@ from typing import Any, Optional
 from ..diagnostics import describe_token
 from ..options import Options
 from ..probes.registry import find_family
-from ..semantic import LONG, STAT, STRING, Var
+from ..semantic import STAT, STRING, Var
 from .context import Context
 from .errors import ExitRequested, StapRuntimeError
-from .formatting import compile_format
 from .output import Output, stderr_write
 from .stats import Stat, count, sort_key
 
