@@ -67,6 +67,23 @@ LANGUAGE = [
     ("unread globals printed at exit in stap's format", "works"),
 ]
 
+KNOWN_DIFFERENCES = [
+    "`runtime` in preprocessor conditions answers `\"dyninst\"` (stap's user-space runtime), not "
+    "`\"kernel\"`, so scripts pick their user-space branches.",
+    "Regular expressions use Python's `re` (leftmost-first) after translating POSIX classes; stap's "
+    "DFA is POSIX leftmost-longest, which differs only for alternations whose branches overlap.",
+    "The `(similar: ...)` suggestions in unresolved-function and probe-point messages come from what "
+    "uprobe-py offers, not from stap's whole kernel tapset library.",
+    "With no target, context functions (`pid()`, `execname()`, ...) describe the uprobe-py process, "
+    "as stap's describe its `stapio` process in `begin` probes.",
+    "`@hist_linear` arguments that stap's runtime would refuse at start-up are refused at pass 2.",
+    "`get_cycles()` counts nanoseconds (Python has no `rdtsc`); `printk`, `ftrace`, `system` are "
+    "carried out from user space (see `man 3stap function::NAME` notes in builtins/).",
+    "`foreach` over an unsorted array visits keys in insertion order (stap: hash order).",
+    "Tapset files (`/usr/share/systemtap/tapset/*.stp`) parse with `uprobe-py -p1`; stap refuses to "
+    "run a tapset file directly.",
+]
+
 IMPOSSIBLE_FUNCS = {
     "dump_stack": "prints a kernel backtrace",
     "panic": "would crash the kernel",
@@ -85,6 +102,8 @@ def main() -> None:
            "",
            "## Language", "", "| construct | status |", "|---|---|"]
     out += [f"| {c} | {s} |" for c, s in LANGUAGE]
+    out += ["", "## Known differences from stap", ""]
+    out += [f"- {d}" for d in KNOWN_DIFFERENCES]
     out += ["", "## Probe points", "", "| probe point | status |", "|---|---|"]
     with open(os.path.join(HERE, "data", "stap-4.8-probe-types.txt")) as f:
         for line in f:
