@@ -186,6 +186,9 @@ class FunctionGen:
             return f"_w({a} {op} {b})"
         if op in ("&", "|", "^"):
             return f"({a} {op} {b})"
+        if op in ("<<", ">>") and isinstance(e.left, n.Literal) and isinstance(e.right, n.Literal) \
+                and e.left.tok.text != "-" and isinstance(e.right.value, int) and not 0 <= e.right.value < 64:
+            return a        # stap's constant folding leaves the left operand of an over-wide shift
         self.risky = e.tok
         fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}[op]
         return f"{fn}({a}, {b})"
@@ -401,6 +404,7 @@ class FunctionGen:
             w.dedent()
             w.line("except _StapRuntimeError as _e:")
             w.indent()
+            w.line("if not _e.catchable: raise")      # MAXACTION ends the probe regardless
             if s.var is not None:
                 v = self.var(s.var)
                 name = self.name(v)
@@ -513,6 +517,8 @@ class FunctionGen:
         if s.value is not None:
             vv = self.var(s.value)
             val_name = self.name(vv)
+            if vv.scope == "global":
+                self.assigned_globals.add(val_name)
         limit = self.expr(s.limit) if s.limit is not None else "None"
         if isinstance(s.array, n.Hist):
             src = f"_hist_buckets({self.expr(s.array.stat)})"
@@ -605,7 +611,8 @@ class Codegen:
         if name is None:
             name = f"fmt_{len(self._formats)}"
             self._formats[(fmt, sprintf)] = name
-            self.consts[name] = formatting.compile_format(fmt, sprintf=sprintf)
+            self.consts[name] = formatting.compile_format(fmt, sprintf=sprintf,
+                                                          maxstringlen=self.opts.maxstringlen)
         return name
 
     def regex(self, pattern: str, tok: Token) -> str:

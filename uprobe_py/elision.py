@@ -69,7 +69,7 @@ class Elider:
             e = s.expr
             if isinstance(e, n.Assign) and e.op == "=" and isinstance(e.target, n.Symbol):
                 v = scope.get(e.target.name)
-                if v is not None and v.scope == "local" and not v.read:
+                if v is not None and v.scope == "local" and not v.read and not v.rmw:
                     self.warn(f"Eliding assignment to '{v.name}'", e.tok)
                     if not has_side_effects(e.value):
                         self.warn("Eliding side-effect-free expression ", s.tok)

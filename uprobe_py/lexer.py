@@ -213,7 +213,8 @@ class Lexer:
                 return Token("junk", "", loc, error="Could not find matching closing quote")
             raw = text[start + 1:j]
             self._advance(j + 1 - start)
-            return Token("string", text[start:j + 1], loc, decode_string(raw))
+            # a C string: an embedded NUL ends it, as in stap's generated code
+            return Token("string", text[start:j + 1], loc, decode_string(raw).split("\0", 1)[0])
         if text.startswith("%{", start):
             end = text.find("%}", start + 2)
             if end < 0:

@@ -46,6 +46,7 @@ class Var:
     declared_type: bool = False         # the type was written in the script, not inferred
     deleted: bool = False               # the script deletes it (stap then does not display it)
     uses: int = 0                       # reads, counted in the reporting walk
+    rmw: bool = False                   # read-modify-written (x++, x += 1): alive for elision
     from_call: bool = False             # a parameter whose type came from a call's argument
     param_index: int = 0
     hist: Optional[tuple] = None        # ("linear", lo, hi, step) or ("log",) for stats
@@ -67,6 +68,7 @@ class FuncInfo:
     pyname: str = ""
     calls: set[str] = field(default_factory=set)
     next_pyname: Optional[str] = None       # the overload `next` moves on to
+    writes: set[str] = field(default_factory=set)   # global arrays it modifies directly
 
 
 @dataclass
@@ -114,6 +116,7 @@ class Checker:
         self.scope: dict[str, Var] = {}
         self.cur_func: Optional[FuncInfo] = None
         self.body_locals: dict[int, dict[str, Var]] = {}
+        self.iterating: list[Var] = []      # arrays of the enclosing foreach loops
 
     # --- reporting ----------------------------------------------------------
     def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic,
@@ -261,6 +264,7 @@ class Checker:
             return self.infer_assign(e)
         if isinstance(e, n.IncDec):
             self.lvalue(e.target, LONG, e.tok)
+            self.mark_rmw(e.target)
             return LONG
         if isinstance(e, n.InArray):
             self.infer_arrayref(e.array, read=True, membership=True)
@@ -461,6 +465,7 @@ class Checker:
             v = target.sym
             if isinstance(v, Var):
                 v.written = True
+                self.note_write(v, target.tok)
                 self.unify_var(v, t, tok if t == STAT else target.tok)
                 target.type = v.type
                 return v.type
@@ -481,10 +486,12 @@ class Checker:
         if op == ".=":
             self.expect(e.value, STRING)
             self.lvalue(e.target, STRING, e.tok)
+            self.mark_rmw(e.target)
             return STRING
         if op != "=":
             self.expect(e.value, LONG)
             self.lvalue(e.target, LONG, e.tok)
+            self.mark_rmw(e.target)
             return LONG
         target_t = None
         if isinstance(e.target, (n.Symbol, n.ArrayRef)) and isinstance(e.target.sym, Var):
@@ -501,6 +508,11 @@ class Checker:
             self.infer(e.value, have)
             self.push_type(e.value, have)
         return have or t
+
+    @staticmethod
+    def mark_rmw(target: n.Expr) -> None:
+        if isinstance(target, n.Symbol) and isinstance(target.sym, Var):
+            target.sym.rmw = True
 
     def push_type(self, e: n.Expr, t: str) -> None:
         """Give an untyped symbol (or call to an untyped function) the type its context needs."""
@@ -527,6 +539,11 @@ class Checker:
                 if self.cur_func is not None:
                     self.cur_func.calls.add(other.pyname)
                 self.call_args(e, other)
+            if self.iterating and self.report:
+                writes = set().union(*(self.function_writes(f) for f in infos))
+                for v in self.iterating:
+                    if v.name in writes:
+                        self.error(f"function call modifies var '{v.name}' during 'foreach' iteration", e.tok)
             rets = [f.ret for f in infos if f.ret is not None]
             return rets[0] if rets and self.iteration > 0 else None
         b = find_builtin(e.name, len(e.args))
@@ -707,12 +724,35 @@ class Checker:
         else:
             raise AssertionError(f"unknown statement {type(s).__name__}")
 
+    def note_write(self, v: Var, tok: Token) -> None:
+        """An array is modified here: remember it for the function, refuse it inside its foreach."""
+        if self.cur_func is not None and v.scope == "global":
+            self.cur_func.writes.add(v.name)
+        if v in self.iterating:
+            self.error(f"variable '{v.name}' modified during 'foreach' iteration", tok)
+
+    def function_writes(self, fi: FuncInfo) -> set[str]:
+        """Global arrays a function modifies, through the functions it calls too."""
+        seen: set[str] = set()
+        out: set[str] = set()
+        todo = [fi]
+        by_name = {f.pyname: f for f in self.funcs.values()}
+        while todo:
+            f = todo.pop()
+            if f.pyname in seen:
+                continue
+            seen.add(f.pyname)
+            out |= f.writes
+            todo.extend(by_name[c] for c in f.calls if c in by_name)
+        return out
+
     def delete(self, t: n.Expr) -> None:
         if isinstance(t, n.ArrayRef):
             self.infer_arrayref(t, read=False, membership=True)
             if isinstance(t.sym, Var):
                 t.sym.written = True
                 t.sym.deleted = True
+                self.note_write(t.sym, t.tok)
         elif isinstance(t, n.Symbol):
             v = self.lookup(t.name, t.tok, create=False)
             if v is None:
@@ -774,7 +814,14 @@ class Checker:
             vv.written = True
         if s.limit is not None:
             self.expect(s.limit, LONG)
-        self.stmt(s.body)
+        iterated = arr.sym if isinstance(arr, (n.Symbol, n.ArrayRef)) and isinstance(arr.sym, Var) else None
+        if iterated is not None:
+            self.iterating.append(iterated)
+        try:
+            self.stmt(s.body)
+        finally:
+            if iterated is not None:
+                self.iterating.pop()
         # stap types the value variable after the body
         if s.value is not None and isinstance(s.value.sym, Var):
             if elem == STAT:

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 
 class StapRuntimeError(Exception):
-    def __init__(self, msg: str, location: object | None = None) -> None:
+    catchable = True          # try/catch may handle it
+
+    def __init__(self, msg: str) -> None:
         super().__init__(msg)
         self.msg = msg
-        self.location = location  # filled by the generated code's error map
+
+
+class MaxActionExceeded(StapRuntimeError):
+    """MAXACTION: stap's catch blocks give up on an exhausted action budget."""
+    catchable = False
 
 
 class ExitRequested(Exception):
-    """Raised by abort(): stop at once, skipping the rest of the handler (end probes still run? no: abort skips them)."""
+    """Raised by abort(): leave the handler at once; the session then stops as after exit()."""

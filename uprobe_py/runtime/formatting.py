@@ -361,7 +361,7 @@ def _render_bounded(spec: FormatSpec, args: tuple, size: int, rm) -> str:
     return "".join(out)
 
 
-def _max_len(spec: FormatSpec) -> int:
+def _max_len(spec: FormatSpec, max_string: int = _MAX_STRING) -> int:
     """Upper bound of the output length (more than STP_BUFFER_SIZE if unbounded)."""
     total = 0
     for c in spec.components:
@@ -372,7 +372,7 @@ def _max_len(spec: FormatSpec) -> int:
             return STP_BUFFER_SIZE + 1
         w, p = _clamp(c.width or 0), _clamp(c.precision or 0)
         if c.conv == "s":
-            body = min(p, _MAX_STRING) if c.precision is not None else _MAX_STRING
+            body = min(p, max_string) if c.precision is not None else max_string
         elif c.conv in "mM":
             body = max(p, 1) * (2 if c.conv == "M" else 1)
         else:
@@ -382,7 +382,7 @@ def _max_len(spec: FormatSpec) -> int:
 
 
 def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
-                   sprintf: bool = False) -> Callable[[tuple], str]:
+                   sprintf: bool = False, maxstringlen: int = MAXSTRINGLEN) -> Callable[[tuple], str]:
     """Compile `fmt` into `f(args_tuple) -> str`.
 
     `read_memory(addr, n) -> bytes` serves %m/%M (a short read or an exception
@@ -391,10 +391,11 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
     Raises FormatError for an invalid format.
     """
     spec = parse_format(fmt)
+    max_string = maxstringlen - 1           # -D MAXSTRINGLEN sizes sprintf's buffer
     if not spec.arg_types:
         const = "".join(spec.components)
         if sprintf:
-            const = const[:_MAX_STRING]
+            const = const[:max_string]
         return lambda a=(): const
     pyfmt: list = []
     exprs: list = []
@@ -463,16 +464,16 @@ def compile_format(fmt: str, read_memory: Optional[ReadMemory] = None, *,
     ns["FMT"] = "".join(pyfmt)
     # printf: the compiled printf reserves at most STP_BUFFER_SIZE bytes.  sprintf:
     # the result buffer is MAXSTRINGLEN bytes, the last one always the NUL.
-    limit = _MAX_STRING if sprintf else STP_BUFFER_SIZE
-    size = MAXSTRINGLEN if sprintf else STP_BUFFER_SIZE
-    may_overflow = _max_len(spec) > limit
+    limit = max_string if sprintf else STP_BUFFER_SIZE
+    size = maxstringlen if sprintf else STP_BUFFER_SIZE
+    may_overflow = _max_len(spec, max_string) > limit
     need_nul = sprintf and may_nul
     if plain and not may_overflow and not need_nul:
         return ns["FMT"].__mod__  # fastest: the argument tuple goes straight to str %
 
     def slow(a: tuple) -> str:
         if sprintf:
-            return _render_bounded(spec, a, size, read_memory)[:_MAX_STRING].split("\0", 1)[0]
+            return _render_bounded(spec, a, size, read_memory)[:max_string].split("\0", 1)[0]
         return _render_bounded(spec, a, min(size, _total_size(spec, a)), read_memory)
 
     # A %b precision that is not 1/2/4/8 is clamped to the room left in the

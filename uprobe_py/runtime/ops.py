@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from . import stats
 from .arrays import StapArray, aset, delete_wild, in_wild, items, stat_add
-from .errors import StapRuntimeError
+from .errors import MaxActionExceeded, StapRuntimeError
 from .histogram import format_hist_linear, format_hist_log, hist_buckets, hist_index
 from .regex import rematch
 from .stats import Stat
@@ -34,15 +34,11 @@ def stat_add_elem(arr: StapArray, key: Any, v: int) -> int:
 
 
 def maxaction() -> None:
-    raise StapRuntimeError("MAXACTION exceeded")
+    raise MaxActionExceeded("MAXACTION exceeded")
 
 
 def maxnesting() -> None:
     raise StapRuntimeError("MAXNESTING exceeded")
-
-
-def _need(s: Optional[Stat]) -> Stat:
-    return s  # type: ignore[return-value]
 
 
 EXPORTED: dict[str, object] = {

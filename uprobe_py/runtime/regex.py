@@ -1,7 +1,8 @@
 """The `=~` / `!~` operators: POSIX extended regular expressions on Python's `re`.
 
 Patterns are translated once at start-up (bracket classes like `[[:digit:]]`,
-ERE's literal `{` where it does not start a bound); a match is an unanchored
+ERE's literal `{` where it does not start a bound, `\\x` as a literal x, `$` as the
+very end of the string); a match is an unanchored
 search, and a successful `=~` records its groups in the context for
 `matched(n)`, `matched_str()` and `ngroups()`. Python's engine is leftmost-first
 where POSIX is leftmost-longest: alternations whose branches overlap may report
@@ -30,8 +31,13 @@ def translate(pattern: str) -> str:
     while i < n:
         ch = pattern[i]
         if ch == "\\" and i + 1 < n:
-            out.append(re.escape(pattern[i + 1]) if not pattern[i + 1].isalnum() else "\\" + pattern[i + 1])
+            # POSIX ERE: a backslash makes the next character literal (`\d` is "d", no back-references)
+            out.append(re.escape(pattern[i + 1]))
             i += 2
+            continue
+        if ch == "$":
+            out.append(r"\Z")          # end of string only (Python's $ also matches before a final newline)
+            i += 1
             continue
         if ch == "[":
             j = i + 1

@@ -29,10 +29,6 @@ from .output import Output, stderr_write
 from .stats import Stat, count, sort_key
 
 
-class Abort(Exception):
-    """abort(): leave the handler and the session at once, running no end probes."""
-
-
 class Session:
     def __init__(self, program: Any, probes: list[Any], opts: Options, output: Output) -> None:
         self.program = program
@@ -43,7 +39,6 @@ class Session:
         self.maxstringlen = opts.maxstringlen
         self.target_pid = opts.target_pid
         self.exit_requested = False
-        self.aborted = False
         self.errors = 0
         self.ctx = Context(self)
         self.start_time = time.time()
@@ -71,10 +66,14 @@ class Session:
         stderr_write(f"WARNING: {msg}\n")
 
     # --- firing handlers ------------------------------------------------------
+    def fire_event(self, probe: Any) -> None:
+        """An engine's probe fired: run it only while the session runs (stap's probe entry
+        skips handlers once exit() or an error has set the session stopping)."""
+        if not self.exit_requested:
+            self.fire(probe)
+
     def fire(self, probe: Any) -> None:
         """Run one probe's handler with the context set for it."""
-        if self.aborted:
-            return
         c = self.ctx
         c.pp = probe.pp
         c.probe_index = probe.index
@@ -83,7 +82,7 @@ class Session:
             self.program.handlers[probe.index](c)
         except StapRuntimeError as e:
             self.report_error(e)
-        except (Abort, ExitRequested):
+        except ExitRequested:
             pass
         except RecursionError:
             self.report_error(StapRuntimeError("MAXNESTING exceeded"))
@@ -149,7 +148,7 @@ class Session:
             fam = find_family(probes[0].point.components[0].name)
             if fam is None:
                 continue
-            eng = fam.make_engine(self, probes, self.fire)
+            eng = fam.make_engine(self, probes, self.fire_event)
             if eng is not None:
                 self.engines.append(eng)
 

@@ -36,12 +36,13 @@ def mod(a: int, b: int) -> int:
 
 
 def shl(a: int, b: int) -> int:
-    return wrap(a << (b & 63)) if b >= 0 else 0
+    # stap's generated C shifts by (count & 63), as x86 does
+    return wrap(a << (b & 63))
 
 
 def shr(a: int, b: int) -> int:
-    # stap's >> is arithmetic on a signed int64_t
-    return a >> (b & 63) if b >= 0 else 0
+    # arithmetic shift of a signed int64_t, by (count & 63)
+    return a >> (b & 63)
 
 
 def to_unsigned(v: int) -> int:
