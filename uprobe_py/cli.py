@@ -285,6 +285,8 @@ def run(opts: Options) -> int:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # the passes recurse over the script's nesting; stap accepts deep nesting, so must we
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50_000))
     opts: Optional[Options] = None
     try:
         opts = parse_args(argv)

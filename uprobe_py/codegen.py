@@ -35,6 +35,7 @@ class Generated:
     handlers: dict[int, str]            # resolved probe index -> function name
     globals: dict[str, Var]
     maxnesting: int
+    tokens: list[Token]                 # tokens run-time helpers name by index (division)
 
 
 class Writer:
@@ -173,24 +174,59 @@ class FunctionGen:
         lo, hi, step = (p.value for p in e.params)  # type: ignore[attr-defined]
         return f"_fmt_hist_linear({self.expr(e.stat)}, {lo}, {hi}, {step}{extra})"
 
+    def ring(self, e: n.Expr) -> tuple[str, int]:
+        """`e` as exact integer arithmetic, congruent to stap's value modulo 2**64.
+
+        +, - and * commute with reduction modulo 2**64, so a chain of them is computed
+        exactly and wrapped once by the caller: one `_w()` per chain instead of one per
+        operator, and no nesting that grows with the chain. Returns (text, precedence):
+        1 for + -, 2 for *, 3 for unary minus, 4 for anything self-contained.
+        """
+        if isinstance(e, n.Binary) and e.op in ("+", "-", "*"):
+            prec = 2 if e.op == "*" else 1
+            a, pa = self.ring(e.left)
+            b, pb = self.ring(e.right)
+            if pa < prec:
+                a = f"({a})"
+            if pb <= prec:
+                b = f"({b})"
+            return f"{a} {e.op} {b}", prec
+        if isinstance(e, n.Unary) and e.op == "-":
+            x, px = self.ring(e.operand)
+            return (f"-{x}" if px >= 3 else f"-({x})"), 3
+        text = self.expr(e)
+        return text, (3 if text.startswith("-") else 4)
+
+    def concat_parts(self, e: n.Expr, out: list[str]) -> None:
+        """Flatten a chain of `.`: one cut to MAXSTRINGLEN at the end gives the same prefix."""
+        if isinstance(e, n.Binary) and e.op == ".":
+            self.concat_parts(e.left, out)
+            self.concat_parts(e.right, out)
+        else:
+            out.append(self.expr(e))
+
     def binary(self, e: n.Binary) -> str:
         op = e.op
-        a, b = self.expr(e.left), self.expr(e.right)
         if op == ".":
-            return f"({a} + {b})[:{self.g.maxlen}]"
+            parts: list[str] = []
+            self.concat_parts(e, parts)
+            return f"({' + '.join(parts)})[:{self.g.maxlen}]"
+        if op in ("+", "-", "*"):
+            return f"_w({self.ring(e)[0]})"
+        a, b = self.expr(e.left), self.expr(e.right)
         if op in ("<", ">", "<=", ">=", "==", "!="):
             return f"(1 if {a} {op} {b} else 0)"
         if op in ("&&", "||"):
             return f"(1 if {self.cond(e)} else 0)"
-        if op in ("+", "-", "*"):
-            return f"_w({a} {op} {b})"
         if op in ("&", "|", "^"):
             return f"({a} {op} {b})"
         if op in ("<<", ">>") and isinstance(e.left, n.Literal) and isinstance(e.right, n.Literal) \
                 and e.left.tok.text != "-" and isinstance(e.right.value, int) and not 0 <= e.right.value < 64:
             return a        # stap's constant folding leaves the left operand of an over-wide shift
-        self.risky = e.tok
-        fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}[op]
+        if op in ("/", "%"):
+            fn = "_div" if op == "/" else "_mod"
+            return f"{fn}({a}, {b}, {self.g.token_index(e.tok)})"
+        fn = "_shl" if op == "<<" else "_shr"
         return f"{fn}({a}, {b})"
 
     def in_array(self, e: n.InArray, as_cond: bool) -> str:
@@ -202,8 +238,8 @@ class FunctionGen:
         test = f"{self.key(arr.indexes)} in g_{v.name}"
         return f"({test})" if as_cond else f"(1 if {test} else 0)"
 
-    def value_op(self, op: str, cur: str, val: str) -> str:
-        """The new value of `cur OP= val`."""
+    def value_op(self, op: str, cur: str, val: str, blame: Token) -> str:
+        """The new value of `cur OP= val`; a division by 0 blames `blame` (the right operand)."""
         if op == ".=":
             return f"({cur} + {val})[:{self.g.maxlen}]"
         o = op[:-1]
@@ -211,8 +247,9 @@ class FunctionGen:
             return f"_w({cur} {o} {val})"
         if o in ("&", "|", "^"):
             return f"({cur} {o} {val})"
-        fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}[o]
-        return f"{fn}({cur}, {val})"
+        if o in ("/", "%"):
+            return f"{'_div' if o == '/' else '_mod'}({cur}, {val}, {self.g.token_index(blame)})"
+        return f"{'_shl' if o == '<<' else '_shr'}({cur}, {val})"
 
     def assign_expr(self, e: n.Assign) -> str:
         tgt = e.target
@@ -226,7 +263,7 @@ class FunctionGen:
                 return f"_stat_add_scalar({name}, {val})"
             if e.op == "=":
                 return f"({name} := {val})"
-            return f"({name} := {self.value_op(e.op, name, val)})"
+            return f"({name} := {self.value_op(e.op, name, val, e.value.tok)})"
         assert isinstance(tgt, n.ArrayRef)
         v = self.var(tgt)
         self.risky = tgt.tok
@@ -237,7 +274,7 @@ class FunctionGen:
             return f"_aset({arr}, {self.key(tgt.indexes)}, {val})"
         k = self.t()
         cur = f"{arr}.get({k}, {default_of(v.type)})"
-        return f"_aset({arr}, ({k} := {self.key(tgt.indexes)}), {self.value_op(e.op, cur, val)})"
+        return f"_aset({arr}, ({k} := {self.key(tgt.indexes)}), {self.value_op(e.op, cur, val, e.value.tok)})"
 
     def incdec_expr(self, e: n.IncDec) -> str:
         d = "+" if e.op == "++" else "-"
@@ -341,14 +378,20 @@ class FunctionGen:
         elif isinstance(s, n.ExprStmt):
             self.expr_stmt(s.expr)
         elif isinstance(s, n.If):
-            self.line(f"if {self.cond(s.cond)}:", s.tok)
-            w.indent()
-            self.stmts(s.then)
-            w.dedent()
-            if s.orelse is not None:
+            keyword = "if"
+            branch: Optional[n.Stmt] = s
+            while isinstance(branch, n.If) and not getattr(branch, "elided", False):
+                # `else if` chains become elif: no indentation per branch
+                self.line(f"{keyword} {self.cond(branch.cond)}:", branch.tok)
+                w.indent()
+                self.stmts(branch.then)
+                w.dedent()
+                keyword = "elif"
+                branch = branch.orelse
+            if branch is not None:
                 w.line("else:")
                 w.indent()
-                self.stmts(s.orelse)
+                self.stmts(branch)
                 w.dedent()
         elif isinstance(s, n.While):
             self.line(f"while {self.cond(s.cond)}:", s.tok)
@@ -441,8 +484,7 @@ class FunctionGen:
             elif e.op == "=":
                 self.line(f"{name} = {val}", tok)
             else:
-                self.risky = e.value.tok if e.op in ("/=", "%=") else self.risky
-                self.line(f"{name} = {self.value_op(e.op, name, val)}", tok)
+                self.line(f"{name} = {self.value_op(e.op, name, val, e.value.tok)}", tok)
             return
         if isinstance(e, n.Assign) and isinstance(e.target, n.ArrayRef):
             v = self.var(e.target)
@@ -459,7 +501,7 @@ class FunctionGen:
                 self.line(f"{k}_v = {val}", e.value.tok)
             else:
                 cur = f"{arr}.get({k}, {default_of(v.type)})"
-                self.line(f"{k}_v = {self.value_op(e.op, cur, val)}", e.value.tok)
+                self.line(f"{k}_v = {self.value_op(e.op, cur, val, e.value.tok)}", e.value.tok)
             w.line(f"if len({arr}) >= {self.g.limit(v)} and {k} not in {arr}: {arr}.make_room({k})", atok)
             w.line(f"{arr}[{k}] = {k}_v")
             return
@@ -604,6 +646,7 @@ class Codegen:
         self.maxlen_total = opts.maxstringlen
         self.consts: dict[str, Any] = {}
         self._formats: dict[tuple[str, bool], str] = {}
+        self.tokens: list[Token] = []
         self._regexes: dict[str, str] = {}
 
     def format(self, fmt: str, sprintf: bool) -> str:
@@ -629,6 +672,11 @@ class Codegen:
         if v.decl is not None and v.decl.size:
             return v.decl.size
         return self.opts.maxmapentries
+
+    def token_index(self, tok: Token) -> int:
+        """A script token a run-time helper may name in its error, by index."""
+        self.tokens.append(tok)
+        return len(self.tokens) - 1
 
     def builtin(self, b: Builtin) -> str:
         name = f"b_{b.name}_{len(b.params)}"
@@ -668,7 +716,7 @@ class Codegen:
                 prologue = [f"if not {fg.cond(rp.condition)}: return"]
             fg.emit(f"def {name}(c):", rp.body, prologue, [], scope, set(), has_loops_or_calls(rp.body))
         return Generated("\n".join(w.lines) + "\n", self.consts, w.line_tokens, handlers,
-                         self.prog.globals, maxnesting)
+                         self.prog.globals, maxnesting, self.tokens)
 
     def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
         fg = FunctionGen(self, w, fi.locals, False, fi)

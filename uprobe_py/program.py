@@ -27,6 +27,14 @@ class Program:
     handlers: dict[int, Callable[[Any], None]]
     line_tokens: dict[int, Token]
     globals: dict[str, Var]
+    tokens: list[Token]
+
+    def token_of(self, e: BaseException) -> Optional[Token]:
+        """The script token to blame for a run-time error: named by the raiser, else by line."""
+        where = getattr(e, "where", None)
+        if where is not None:
+            return self.tokens[where]
+        return self.token_for(e.__traceback__)
 
     def token_for(self, tb: Any) -> Optional[Token]:
         """The script token of the innermost generated-code frame of a traceback."""
@@ -65,4 +73,4 @@ def load(gen: Generated, opts: Options, output_write: Callable[[str], None]) -> 
     linecache.cache[filename] = (len(gen.source), None, lines, filename)
     exec(code, ns)
     handlers = {idx: ns[name] for idx, name in gen.handlers.items()}
-    return Program(filename, ns, handlers, gen.line_tokens, gen.globals)
+    return Program(filename, ns, handlers, gen.line_tokens, gen.globals, gen.tokens)

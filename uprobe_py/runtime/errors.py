@@ -10,9 +10,10 @@ from __future__ import annotations
 class StapRuntimeError(Exception):
     catchable = True          # try/catch may handle it
 
-    def __init__(self, msg: str) -> None:
+    def __init__(self, msg: str, where: int | None = None) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.where = where        # index of the script token to blame, if the raiser knows it
 
 
 class MaxActionExceeded(StapRuntimeError):

@@ -90,7 +90,7 @@ class Session:
     def report_error(self, e: StapRuntimeError) -> None:
         if not e.msg and not getattr(e, "has_location", True):
             return      # error(""): the handler stops, nothing is reported or counted (stap)
-        tok = self.program.token_for(e.__traceback__) if getattr(e, "has_location", True) else None
+        tok = self.program.token_of(e) if getattr(e, "has_location", True) else None
         self.out.flush()
         where = f" near {describe_token(tok)}" if tok is not None else ""
         stderr_write(f"ERROR: {e.msg}{where}\n")

@@ -20,17 +20,19 @@ def wrap(v: int) -> int:
     return v - (1 << 64) if v & SIGN64 else v
 
 
-def div(a: int, b: int) -> int:
-    """C division (truncating toward zero), with stap's error on 0."""
+def div(a: int, b: int, where: int | None = None) -> int:
+    """C division (truncating toward zero), with stap's error on 0.
+
+    `where` indexes the script token to blame, when one statement divides twice."""
     if b == 0:
-        raise StapRuntimeError("division by 0")
+        raise StapRuntimeError("division by 0", where)
     q = abs(a) // abs(b)
     return wrap(q if (a < 0) == (b < 0) else -q)
 
 
-def mod(a: int, b: int) -> int:
+def mod(a: int, b: int, where: int | None = None) -> int:
     if b == 0:
-        raise StapRuntimeError("division by 0")
+        raise StapRuntimeError("division by 0", where)
     r = abs(a) % abs(b)
     return r if a >= 0 else -r
 
