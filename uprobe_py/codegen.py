@@ -63,7 +63,7 @@ def default_of(t: Optional[str]) -> str:
 class FunctionGen:
     """Generates one Python function (a probe handler or a script function)."""
 
-    def __init__(self, gen: "Codegen", w: Writer, scope: dict[str, Var], interruptible: bool,
+    def __init__(self, gen: "Codegen", w: Writer, scope: dict[str, Var],
                  func: Optional[FuncInfo] = None) -> None:
         self.g = gen
         self.w = w
@@ -109,6 +109,9 @@ class FunctionGen:
             return f"(not {self.cond(e.operand)})"
         if isinstance(e, n.InArray):
             return self.in_array(e, as_cond=True)
+        if isinstance(e, n.Regex):
+            rx = self.g.regex(str(e.pattern.value))
+            return f"({'not ' if e.op == '!~' else ''}_rematch(c, {rx}, {self.expr(e.left)}))"
         return self.expr(e)
 
     def expr(self, e: n.Expr) -> str:
@@ -144,7 +147,7 @@ class FunctionGen:
         if isinstance(e, n.InArray):
             return self.in_array(e, as_cond=False)
         if isinstance(e, n.Regex):
-            rx = self.g.regex(str(e.pattern.value), e.pattern.tok)
+            rx = self.g.regex(str(e.pattern.value))
             neg = "not " if e.op == "!~" else ""
             return f"(1 if {neg}_rematch(c, {rx}, {self.expr(e.left)}) else 0)"
         if isinstance(e, n.StatOp):
@@ -531,7 +534,9 @@ class FunctionGen:
         t = s.target
         if isinstance(t, n.ArrayRef):
             v = self.var(t)
-            if any(i is None for i in t.indexes):
+            if all(i is None for i in t.indexes):
+                self.line(f"g_{v.name}.clear()", s.tok)          # delete a[*, *]: everything
+            elif any(i is None for i in t.indexes):
                 pat = ", ".join(self.expr(i) if i else "None" for i in t.indexes)
                 self.line(f"_delete_wild(g_{v.name}, ({pat},))", s.tok)
             else:
@@ -643,7 +648,6 @@ class Codegen:
         self.prog = prog
         self.opts = opts
         self.maxlen = opts.maxstringlen - 1
-        self.maxlen_total = opts.maxstringlen
         self.consts: dict[str, Any] = {}
         self._formats: dict[tuple[str, bool], str] = {}
         self.tokens: list[Token] = []
@@ -658,7 +662,7 @@ class Codegen:
                                                           maxstringlen=self.opts.maxstringlen)
         return name
 
-    def regex(self, pattern: str, tok: Token) -> str:
+    def regex(self, pattern: str) -> str:
         from .runtime.regex import compile_regex
         name = self._regexes.get(pattern)
         if name is None:
@@ -692,7 +696,7 @@ class Codegen:
         maxnesting = self.opts.maxnesting if self.opts.maxnesting is not None else \
             (max(self.static_depth(), 3) + 10 if recursive else self.static_depth())
         for fi in sorted(self.prog.functions.values(), key=lambda f: f.pyname):
-            fg = FunctionGen(self, w, fi.locals, False, fi)
+            fg = FunctionGen(self, w, fi.locals, fi)
             params = ", ".join(f"l_{p.name}" for p in fi.params)
             check = fi.pyname in recursive or self.opts.maxnesting is not None
             w.line("")
@@ -706,9 +710,8 @@ class Codegen:
         for rp in self.prog.probes:
             name = f"p_{rp.index}"
             handlers[rp.index] = name
-            interruptible = rp.spec.family in ("begin", "end", "error", "never")
             scope = self.prog.probe_locals.get(id(rp.body), {})
-            fg = FunctionGen(self, w, scope, interruptible)
+            fg = FunctionGen(self, w, scope)
             w.line("")
             w.line(f"# {rp.pp}  ({rp.probe.tok.loc})")
             prologue = []
@@ -719,7 +722,7 @@ class Codegen:
                          self.prog.globals, maxnesting, self.tokens)
 
     def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
-        fg = FunctionGen(self, w, fi.locals, False, fi)
+        fg = FunctionGen(self, w, fi.locals, fi)
         params = ", ".join(f"l_{p.name}" for p in fi.params)
         w.line(f"def {fi.pyname}(c{', ' + params if params else ''}):")
         w.indent()

@@ -115,6 +115,16 @@ class Elaborator:
                     return True
         # 2. families
         first = point.components[0]
+        if any(c in first.name for c in "*?[") and depth < 20:
+            # a wildcard first component: every family whose name matches, as stap expands it
+            matched = False
+            for name in all_family_names():
+                if fnmatch.fnmatchcase(name, first.name):
+                    concrete = n.ProbePoint(point.tok, [n.Component(first.tok, name, first.arg)]
+                                            + point.components[1:], True, point.sufficient, point.condition)
+                    matched = self.resolve_point(probe, concrete, body, derivation, depth + 1, cond) or matched
+            if matched:
+                return True
         family = find_family(first.name)
         if family is None:
             if point.optional:

@@ -37,9 +37,10 @@ def parse_script_source(source: Source, env: Environment, args: list[str] | None
     pp = Preprocessor(env, macros)
     toks = pp.run(raw)
     diags = diags + pp.errors
-    if len(toks) <= 1 and len(raw) > 1 and (diags or not privileged):
+    if len(toks) <= 1 and not privileged:
         empty = Diagnostic("parse error", "", None)
-        empty.summary = f"Input file '{source.name}' is empty after preprocessing."
+        after = " after preprocessing" if len(raw) > 1 else ""
+        empty.summary = f"Input file '{source.name}' is empty{after}."
         return n.Script(toks[0]), diags + [empty]
     script, perrs = parse(toks, privileged, source.name)
     # stap lexes, preprocesses and parses in one stream: report in source order

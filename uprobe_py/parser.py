@@ -763,8 +763,11 @@ class Parser:
                 if not self.cur.is_op(","):
                     raise self.fail("expected one of ', )'")
                 self.next()
-        # print() needs an argument; println() and a format alone need none
-        args = self.parse_arguments(allow_empty=fmt is not None or name.text in ("println", "sprintln"))
+        # print() and printd(",") need an argument; println() and printf's format alone need none
+        allow_empty = name.text in ("println", "sprintln", "printf", "sprintf")
+        if fmt is not None and self.cur.is_op(")") and not allow_empty:
+            raise self.fail("expected literal string or number")
+        args = self.parse_arguments(allow_empty=allow_empty)
         return n.PrintFormat(name, name.text, fmt, args)
 
     def parse_hist(self, t: Token) -> n.Hist:

@@ -2,11 +2,12 @@
 
 A family is an object with:
   - `names`: the first components it owns (e.g. ("timer",)),
-  - `resolve(point, components, options) -> list[ProbeSpec]`, raising
-    `ProbeResolveError` with stap's wording when the point is wrong,
-  - `engine`: the class (an `Engine`) that delivers its events at run time,
-  - `list_points()` for `-l`/`-L`.
-Later issues add `process`, `perf`, `kernel.trace` families by registering here.
+  - `resolve(components, tok) -> list[ProbeSpec]`, raising `ProbeResolveError`
+    with stap's wording when the point is wrong,
+  - `make_engine(session, probes, fire) -> Engine | None`: what delivers its
+    events at run time; `fire(probe)` runs a probe's handler.
+Later issues add `process`, `perf`, `kernel.trace` families by registering here;
+listing (`-l`/`-L`) lives in listing.py.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class Engine(Protocol):
     """What the session's dispatch loop needs from an event source.
 
     An engine is created once per session with the probes of its family and the
-    function to call for a hit: `fire(probe_index, context_updates)`.
+    function to call for a hit, `fire(probe)`; the session waits on every engine's
+    fds and earliest deadline in one loop and then lets each `poll`.
     """
 
     def start(self, now: float) -> None: ...                     # arm, given the monotonic time

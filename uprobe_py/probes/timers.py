@@ -91,13 +91,15 @@ class TimerEngine:
         self.probes = probes
         self.fire = fire
         self.heap: list[tuple[float, int, Any]] = []
+        # per probe, decided once: (period in seconds, randomisation in ns)
+        self.timing = {p.index: (p.spec.params["period_ns"] / 1e9, p.spec.params["randomize_ns"])
+                       for p in probes}
 
     def _period(self, probe: Any) -> float:
-        p = probe.spec.params
-        ns = p["period_ns"]
-        if p["randomize_ns"]:
-            ns += random.randint(-p["randomize_ns"], p["randomize_ns"])
-        return max(ns, 1) / 1e9
+        period, rand = self.timing[probe.index]
+        if rand:
+            return max(period + random.randint(-rand, rand) / 1e9, 1e-9)
+        return period
 
     def start(self, now: float) -> None:
         for i, probe in enumerate(self.probes):

@@ -7,6 +7,7 @@ cases (overflow, wildcards, sorting, statistics elements).
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any, Optional
 
 from .errors import StapRuntimeError
@@ -74,26 +75,36 @@ def delete_wild(arr: StapArray, pattern: tuple) -> None:
 
 
 def items(arr: StapArray, sort_col: Optional[int], sort_dir: int, agg: Optional[str],
-          limit: Optional[int], pattern: Optional[tuple], nkeys: int) -> list[tuple[Any, Any]]:
-    """The (key, value) pairs a foreach visits, in stap's order."""
-    pairs = list(arr.items())
-    if pattern is not None:
-        pairs = [p for p in pairs if _matches(p[0], pattern)]
-    if sort_col is not None:
+          limit: Optional[int], pattern: Optional[tuple], nkeys: int) -> Any:
+    """The (key, value) pairs a foreach visits, in stap's order.
+
+    Unsorted, stap walks its map in insertion order. Sorted, it sorts the map itself
+    in place (stable merge sort), which also fixes the order later unsorted loops see
+    and which entry a wrap-around array drops next: so does this.
+    A foreach may not modify its array (pass 2 refuses it), so an unsorted, unfiltered
+    loop walks the live dict without copying it.
+    """
+    if sort_col is None:
+        if pattern is None:
+            return arr.items() if limit is None else list(islice(arr.items(), max(limit, 0)))
+        pairs = [p for p in arr.items() if _matches(p[0], pattern)]
+    else:
+        pairs = list(arr.items())
+        rev = sort_dir < 0
         if sort_col == 0:
             if pairs and isinstance(pairs[0][1], Stat):
-                pairs.sort(key=lambda p: sort_key(p[1], agg), reverse=sort_dir < 0)
+                pairs.sort(key=lambda p: sort_key(p[1], agg), reverse=rev)
             else:
-                pairs.sort(key=lambda p: p[1], reverse=sort_dir < 0)
+                pairs.sort(key=lambda p: p[1], reverse=rev)
         elif nkeys == 1:
-            pairs.sort(key=lambda p: p[0], reverse=sort_dir < 0)
+            pairs.sort(key=lambda p: p[0], reverse=rev)
         else:
             i = sort_col - 1
-            pairs.sort(key=lambda p: p[0][i], reverse=sort_dir < 0)
-    elif agg is not None and pairs and isinstance(pairs[0][1], Stat):
-        pass
+            pairs.sort(key=lambda p: p[0][i], reverse=rev)
+        arr.clear()
+        arr.update(pairs)
+        if pattern is not None:
+            pairs = [p for p in pairs if _matches(p[0], pattern)]
     if limit is not None:
-        if limit <= 0:
-            return []
-        pairs = pairs[:limit]
+        pairs = pairs[:max(limit, 0)]
     return pairs

@@ -5,7 +5,7 @@ handler finds each helper as a module global (one dict lookup, no attribute).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from . import stats
 from .arrays import StapArray, aset, delete_wild, in_wild, items, stat_add
