@@ -22,7 +22,7 @@ from .builtins.registry import Builtin
 from .lexer import Token
 from .options import Options
 from .runtime import formatting
-from .semantic import STAT, STRING, FuncInfo, Program, Var
+from .symbols import STAT, STRING, FuncInfo, Program, Var
 
 MAX64 = (1 << 63) - 1
 

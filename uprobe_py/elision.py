@@ -18,7 +18,7 @@ from typing import Any
 
 from . import nodes as n
 from .diagnostics import Diagnostic
-from .semantic import Program, Var
+from .symbols import Program, Var
 
 
 def has_side_effects(e: Any) -> bool:

@@ -12,7 +12,7 @@ import re
 from .diagnostics import UsageError
 from .options import Options
 from .runtime.values import wrap
-from .semantic import STRING
+from .symbols import STRING
 
 
 def parse_long(text: str) -> int | None:

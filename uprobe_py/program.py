@@ -17,7 +17,7 @@ from .options import Options
 from .runtime.arrays import StapArray
 from .runtime.ops import EXPORTED
 from .runtime.stats import Stat
-from .semantic import STAT, STRING, Var
+from .symbols import STAT, STRING, Var
 
 
 @dataclass

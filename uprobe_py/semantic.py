@@ -12,76 +12,20 @@ Output: a `Program` description for codegen: globals, functions in use, probes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 from . import nodes as n
-from .builtins.registry import builtin_arities, find_builtin, BUILTINS, load_all
+from .builtins.registry import load_all
 from .diagnostics import Diagnostic
 from .elaborate import Resolved, similar
 from .lexer import Token
-from .runtime import formatting
+from .semantic_calls import CallChecks
+from .symbols import LONG, STAT, STRING, FuncInfo, Program, Var, type_name
 
-LONG, STRING, STAT = "long", "string", "stat"
-
-
-def type_name(t: Optional[str]) -> str:
-    return {STAT: "stats", None: "unknown", "void": "unknown"}.get(t, t)  # type: ignore[arg-type]
+__all__ = ["check", "LONG", "STAT", "STRING", "FuncInfo", "Program", "Var", "type_name"]
 
 
-@dataclass(eq=False)
-class Var:
-    name: str
-    scope: str                          # "global", "local", "param"
-    tok: Token
-    type: Optional[str] = None
-    type_tok: Optional[Token] = None
-    arity: Optional[int] = None         # 0 scalar, N-key array, None unknown
-    arity_tok: Optional[Token] = None
-    index_types: list[Optional[str]] = field(default_factory=list)
-    index_toks: list[Optional[Token]] = field(default_factory=list)
-    decl: Optional[n.Global] = None
-    read: bool = False
-    written: bool = False
-    declared_type: bool = False         # the type was written in the script, not inferred
-    deleted: bool = False               # the script deletes it (stap then does not display it)
-    uses: int = 0                       # reads, counted in the reporting walk
-    rmw: bool = False                   # read-modify-written (x++, x += 1): alive for elision
-    from_call: bool = False             # a parameter whose type came from a call's argument
-    param_index: int = 0
-    hist: Optional[tuple] = None        # ("linear", lo, hi, step) or ("log",) for stats
-    stat_shift: Optional[int] = None    # @variance bit shift, when the script asks for variance
-    pyname: str = ""
-
-    @property
-    def is_array(self) -> bool:
-        return bool(self.arity)
-
-
-@dataclass(eq=False)
-class FuncInfo:
-    node: n.Function
-    params: list[Var]
-    ret: Optional[str]
-    ret_tok: Optional[Token] = None
-    locals: dict[str, Var] = field(default_factory=dict)
-    pyname: str = ""
-    calls: set[str] = field(default_factory=set)
-    next_pyname: Optional[str] = None       # the overload `next` moves on to
-    writes: set[str] = field(default_factory=set)   # global arrays it modifies directly
-
-
-@dataclass
-class Program:
-    """What codegen needs: the checked script, fully resolved."""
-    globals: dict[str, Var]
-    functions: dict[str, FuncInfo]      # keyed by pyname (name + arity)
-    probes: list[Resolved]
-    probe_locals: dict[int, dict[str, Var]]   # id(body block) -> locals
-    warnings: list[Diagnostic]
-
-
-class Checker:
+class Checker(CallChecks):
     def __init__(self, script: n.Script, probes: list[Resolved], library: object | None,
                  extra_functions: list[n.Function], extra_globals: list[n.Global]) -> None:
         load_all()
@@ -525,137 +469,6 @@ class Checker:
             e.target.ret_tok = e.tok
             self.set_changed()
 
-    def infer_call(self, e: n.Call) -> Optional[str]:
-        key = (e.name, len(e.args))
-        group = self.func_nodes.get(key)
-        if group is None and not find_builtin(e.name, len(e.args)) and self.library is not None:
-            self.pull_library_function(e.name)
-            group = self.func_nodes.get(key)
-        if group:
-            infos = [self.function_info(g) for g in group]
-            fi = infos[0]
-            e.target = fi
-            for other in infos:
-                if self.cur_func is not None:
-                    self.cur_func.calls.add(other.pyname)
-                self.call_args(e, other)
-            if self.iterating and self.report:
-                writes = set().union(*(self.function_writes(f) for f in infos))
-                for v in self.iterating:
-                    if v.name in writes:
-                        self.error(f"function call modifies var '{v.name}' during 'foreach' iteration", e.tok)
-            rets = [f.ret for f in infos if f.ret is not None]
-            return rets[0] if rets and self.iteration > 0 else None
-        b = find_builtin(e.name, len(e.args))
-        b = find_builtin(e.name, len(e.args))
-        if b is not None:
-            e.target = b
-            for arg, pt in zip(e.args, b.params):
-                if pt in (LONG, STRING):
-                    self.expect(arg, pt, argument=True)
-                else:
-                    self.infer(arg)
-            return b.ret if self.iteration > 0 else None
-        arities = sorted({k[1] for k in self.func_nodes if k[0] == e.name} | set(builtin_arities(e.name)))
-        for a in e.args:
-            self.infer(a)
-        if arities:
-            decl = next((g[0].tok for k, g in self.func_nodes.items() if k[0] == e.name), None)
-            if decl is None:
-                from .stap_tapsets import function_location
-                decl = function_location(e.name)
-            self.error(f"arity mismatch found (function '{e.name}' takes {arities[0]} args)", e.tok,
-                       related=[decl] if decl is not None else [])
-        else:
-            names = [k[0] for k in self.func_nodes] + [k[0] for k in BUILTINS]
-            self.error(f"unresolved function {e.name}{similar(e.name, names)}", e.tok)
-        return None
-
-    def call_args(self, e: n.Call, fi: FuncInfo) -> None:
-        """Type a call's arguments against one overload's parameters."""
-        for arg, p in zip(e.args, fi.params):
-            t = self.infer(arg, p.type)
-            if t is None and p.type is not None:
-                self.push_type(arg, p.type)
-                t = p.type
-            if t == STAT:
-                self.error("type mismatch: expected long but found stats", arg.tok)
-            elif t is not None:
-                if p.type is not None and p.type != t:
-                    self.error(f"type mismatch: expected {type_name(t)} but found {type_name(p.type)}",
-                               arg.tok)
-                else:
-                    if p.type is None:
-                        p.from_call = True
-                    self.unify_var(p, t, arg.tok)
-
-    def pull_library_function(self, name: str) -> None:
-        lib = self.library
-        for path in lib.files_defining_function(name):  # type: ignore[attr-defined]
-            script = lib.load(path)  # type: ignore[attr-defined]
-            if script is None:
-                continue
-            for f in script.functions:
-                self.add_function(f)
-            for g in script.globals:
-                if g.name not in self.globals:
-                    v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
-                    if g.init is not None:
-                        v.type, v.type_tok, v.arity, v.written = g.init.type, g.init.tok, 0, True
-                    self.globals[g.name] = v
-
-    def add_function(self, f: n.Function) -> None:
-        group = self.func_nodes.setdefault((f.name, len(f.params)), [])
-        group.append(f)
-        group.sort(key=lambda g: g.priority)     # stable: declaration order breaks ties
-
-    def function_info(self, node: n.Function) -> FuncInfo:
-        """The FuncInfo of one overload; overload k > 0 is reached only through `next`."""
-        group = self.func_nodes[(node.name, len(node.params))]
-        k = group.index(node)
-        key = (node.name, len(node.params), k)
-        fi = self.funcs.get(key)
-        if fi is None:
-            params = [Var(p.name, "param", p.tok, type=p.type, type_tok=p.tok if p.type else None,
-                          arity=0, pyname=f"l_{p.name}", declared_type=p.type is not None,
-                          param_index=i) for i, p in enumerate(node.params)]
-            base = f"f_{node.name}_{len(node.params)}"
-            fi = FuncInfo(node, params, node.ret, node.tok if node.ret else None,
-                          pyname=base if k == 0 else f"{base}__{k}",
-                          next_pyname=f"{base}__{k + 1}" if k + 1 < len(group) else None)
-            self.funcs[key] = fi
-            self.set_changed()
-        return fi
-
-    def infer_print(self, e: n.PrintFormat) -> str:
-        if e.fmt is not None and e.name in ("printf", "sprintf"):
-            try:
-                spec = formatting.parse_format(str(e.fmt.value))
-            except formatting.FormatError as err:
-                self.error(str(err), e.fmt.tok)
-                return STRING if e.is_sprint else "void"
-            want = spec.arg_types
-            if len(want) != len(e.args):
-                self.error("Wrong number of args to formatted print operator", e.tok)
-            for arg, w in zip(e.args, want):
-                if w in (LONG, STRING):
-                    self.expect(arg, w, repeat=2)
-                else:
-                    self.infer(arg)
-        else:
-            if e.fmt is not None:
-                self.infer(e.fmt)
-            for arg in e.args:
-                t = self.infer(arg)
-                if t == "hist" and e.name not in ("print", "println", "sprint", "sprintln"):
-                    self.error("histogram not allowed here", arg.tok)
-                if t == STAT:
-                    self.error("type mismatch: expected long but found stats", arg.tok)
-                if t == "void":
-                    self.error("type mismatch: expected long but found unknown", arg.tok)
-        return STRING if e.is_sprint else "void"
-
-    # --- statements ---------------------------------------------------------
     def stmt(self, s: n.Stmt) -> None:
         if isinstance(s, n.Block):
             for x in s.stmts:
@@ -730,21 +543,6 @@ class Checker:
             self.cur_func.writes.add(v.name)
         if v in self.iterating:
             self.error(f"variable '{v.name}' modified during 'foreach' iteration", tok)
-
-    def function_writes(self, fi: FuncInfo) -> set[str]:
-        """Global arrays a function modifies, through the functions it calls too."""
-        seen: set[str] = set()
-        out: set[str] = set()
-        todo = [fi]
-        by_name = {f.pyname: f for f in self.funcs.values()}
-        while todo:
-            f = todo.pop()
-            if f.pyname in seen:
-                continue
-            seen.add(f.pyname)
-            out |= f.writes
-            todo.extend(by_name[c] for c in f.calls if c in by_name)
-        return out
 
     def delete(self, t: n.Expr) -> None:
         if isinstance(t, n.ArrayRef):

@@ -22,7 +22,7 @@ from typing import Any, Optional
 from ..diagnostics import describe_token
 from ..options import Options
 from ..probes.registry import find_family
-from ..semantic import STAT, STRING, Var
+from ..symbols import STAT, STRING, Var
 from .context import Context
 from .errors import ExitRequested, StapRuntimeError
 from .output import Output, stderr_write
