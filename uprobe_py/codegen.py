@@ -36,6 +36,7 @@ class Generated:
     globals: dict[str, Var]
     maxnesting: int
     tokens: list[Token]                 # tokens run-time helpers name by index (division)
+    builtin_calls: list[Token]          # where built-ins are called
 
 
 class Writer:
@@ -304,6 +305,7 @@ class FunctionGen:
         if isinstance(tgt, FuncInfo):
             return f"{tgt.pyname}(c{''.join(', ' + a for a in args)})"
         assert isinstance(tgt, Builtin)
+        self.g.builtin_calls.append(e.tok)
         name = self.g.builtin(tgt)
         if tgt.needs_ctx:
             args = ["c"] + args
@@ -651,6 +653,7 @@ class Codegen:
         self.consts: dict[str, Any] = {}
         self._formats: dict[tuple[str, bool], str] = {}
         self.tokens: list[Token] = []
+        self.builtin_calls: list[Token] = []     # call sites of built-ins (error locations)
         self._regexes: dict[str, str] = {}
 
     def format(self, fmt: str, sprintf: bool) -> str:
@@ -719,7 +722,7 @@ class Codegen:
                 prologue = [f"if not {fg.cond(rp.condition)}: return"]
             fg.emit(f"def {name}(c):", rp.body, prologue, [], scope, set(), has_loops_or_calls(rp.body))
         return Generated("\n".join(w.lines) + "\n", self.consts, w.line_tokens, handlers,
-                         self.prog.globals, maxnesting, self.tokens)
+                         self.prog.globals, maxnesting, self.tokens, self.builtin_calls)
 
     def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
         fg = FunctionGen(self, w, fi.locals, fi)

@@ -122,7 +122,7 @@ def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> C
         raise CompileFailed(2, diags)
     if not probes:
         raise CompileFailed(2, [Diagnostic("semantic error", "no probes found")])
-    program, errors = check(script, probes, library, extra_functions, extra_globals)
+    program, errors = check(script, probes, library, extra_functions, extra_globals, guru=opts.guru)
     if errors:
         raise CompileFailed(2, program.warnings + errors)
     warnings = list(program.warnings)

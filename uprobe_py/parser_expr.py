@@ -265,6 +265,9 @@ class ExpressionParser(TokenStream):
         if fmt is not None and self.cur.is_op(")") and not allow_empty:
             raise self.fail("expected literal string or number")
         args = self.parse_arguments(allow_empty=allow_empty)
+        if name.text in ("printd", "printdln", "sprintd", "sprintdln") and len(args) < 2:
+            # stap's printd takes a delimiter and at least two values
+            raise self.fail("expected literal string or number")
         return n.PrintFormat(name, name.text, fmt, args)
 
     def parse_hist(self, t: Token) -> n.Hist:

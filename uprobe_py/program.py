@@ -29,12 +29,30 @@ class Program:
     globals: dict[str, Var]
     tokens: list[Token]
 
+    builtin_calls: frozenset[int] = frozenset()
+
     def token_of(self, e: BaseException) -> Optional[Token]:
-        """The script token to blame for a run-time error: named by the raiser, else by line."""
+        """The script token to blame for a run-time error: named by the raiser, else by line.
+
+        An error raised inside a built-in is blamed, as stap blames it, on the tapset
+        function's own definition (when SystemTap's tapsets are installed to point at).
+        """
         where = getattr(e, "where", None)
         if where is not None:
             return self.tokens[where]
-        return self.token_for(e.__traceback__)
+        tok = self.token_for(e.__traceback__)
+        if tok is not None and id(tok) in self.builtin_calls and self._raised_below(e.__traceback__):
+            from .stap_tapsets import function_location
+            return function_location(tok.text) or tok
+        return tok
+
+    def _raised_below(self, tb: Any) -> bool:
+        """True if the innermost frame is not generated code (a built-in raised it)."""
+        last = None
+        while tb is not None:
+            last = tb
+            tb = tb.tb_next
+        return last is not None and last.tb_frame.f_code.co_filename != self.filename
 
     def token_for(self, tb: Any) -> Optional[Token]:
         """The script token of the innermost generated-code frame of a traceback."""
@@ -73,4 +91,5 @@ def load(gen: Generated, opts: Options, output_write: Callable[[str], None]) -> 
     linecache.cache[filename] = (len(gen.source), None, lines, filename)
     exec(code, ns)
     handlers = {idx: ns[name] for idx, name in gen.handlers.items()}
-    return Program(filename, ns, handlers, gen.line_tokens, gen.globals, gen.tokens)
+    return Program(filename, ns, handlers, gen.line_tokens, gen.globals, gen.tokens,
+                   frozenset(id(t) for t in gen.builtin_calls))

@@ -61,6 +61,7 @@ class Checker(CallChecks):
         self.cur_func: Optional[FuncInfo] = None
         self.body_locals: dict[int, dict[str, Var]] = {}
         self.iterating: list[Var] = []      # arrays of the enclosing foreach loops
+        self.discarded: Optional[n.Expr] = None   # the expression statement being typed
 
     # --- reporting ----------------------------------------------------------
     def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic,
@@ -209,6 +210,8 @@ class Checker(CallChecks):
         if isinstance(e, n.IncDec):
             self.lvalue(e.target, LONG, e.tok)
             self.mark_rmw(e.target)
+            if e is not self.discarded:
+                self.mark_read(e.target)      # its value is used: stap counts that as a read
             return LONG
         if isinstance(e, n.InArray):
             self.infer_arrayref(e.array, read=True, membership=True)
@@ -390,6 +393,8 @@ class Checker(CallChecks):
             assert v is not None
             target.sym = v
             v.written = True
+            if self.report:
+                v.writes += 1
             if t == STAT and v.scope != "global":
                 if v.type is None:          # reported once, and not again as untyped
                     self.error("stat locals not supported, missing global declaration? ", target.tok)
@@ -442,8 +447,8 @@ class Checker(CallChecks):
             target_t = e.target.sym.type
         t = self.infer(e.value, target_t)
         if t == "void":
-            self.error("type mismatch: expected long but found unknown", e.value.tok)
-            return None
+            self.lvalue(e.target, None, e.tok)
+            return None          # stap: the target stays untyped ("unresolved type")
         if t == STAT:
             self.error("type mismatch: expected long but found stats", e.value.tok)
             return None
@@ -452,6 +457,11 @@ class Checker(CallChecks):
             self.infer(e.value, have)
             self.push_type(e.value, have)
         return have or t
+
+    @staticmethod
+    def mark_read(target: n.Expr) -> None:
+        if isinstance(target, (n.Symbol, n.ArrayRef)) and isinstance(target.sym, Var):
+            target.sym.read = True
 
     @staticmethod
     def mark_rmw(target: n.Expr) -> None:
@@ -474,6 +484,7 @@ class Checker(CallChecks):
             for x in s.stmts:
                 self.stmt(x)
         elif isinstance(s, n.ExprStmt):
+            self.discarded = s.expr          # a statement's own value is thrown away
             t = self.infer(s.expr)
             if t is None and isinstance(s.expr, n.Call) and isinstance(s.expr.target, FuncInfo):
                 pass
@@ -686,9 +697,9 @@ class Checker(CallChecks):
                     self.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '{v.name}'{hint}",
                                                     v.tok))
                 if v.type is None:
-                    # stap reports an untyped local once, then three times per use
+                    # stap reports an untyped local once, then three times per read, once per write
                     self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok,
-                                                  repeat=1 + 3 * v.uses))
+                                                  repeat=1 + 3 * v.uses + v.writes))
         for v in self.globals.values():
             if v.type is None and (v.read or v.written):
                 self.errors.append(Diagnostic("semantic error", "unresolved type ", v.tok))
@@ -702,8 +713,10 @@ class Checker(CallChecks):
 
 def check(script: n.Script, probes: list[Resolved], library: object | None = None,
           extra_functions: Optional[list[n.Function]] = None,
-          extra_globals: Optional[list[n.Global]] = None) -> tuple[Program, list[Diagnostic]]:
+          extra_globals: Optional[list[n.Global]] = None,
+          guru: bool = False) -> tuple[Program, list[Diagnostic]]:
     c = Checker(script, probes, library, extra_functions or [], extra_globals or [])
+    c.guru = guru
     prog = c.check()
     # stap resolves symbols before it infers types, and stops after the first phase that failed
     symbol_phase = ("unresolved function", "arity mismatch", "unresolved arity-")

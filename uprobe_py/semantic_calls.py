@@ -17,8 +17,14 @@ from .runtime import formatting
 from .symbols import LONG, STAT, STRING, FuncInfo, Var, type_name
 
 
+# tapset functions stap marks /* guru */: they act on the system, so they need -g
+GURU_ONLY = frozenset({"mdelay", "udelay", "raise", "panic", "printk"})
+
+
 class CallChecks:
     """Methods of the Checker that deal with calls (see semantic.Checker for the state)."""
+
+    guru = False
 
     def infer_call(self, e: n.Call) -> Optional[str]:
         key = (e.name, len(e.args))
@@ -45,6 +51,8 @@ class CallChecks:
         b = find_builtin(e.name, len(e.args))
         if b is not None:
             e.target = b
+            if b.name in GURU_ONLY and not self.guru:
+                self.error("function may not be used unless -g is specified", e.tok)
             for arg, pt in zip(e.args, b.params):
                 if pt in (LONG, STRING):
                     self.expect(arg, pt, argument=True)
@@ -55,11 +63,15 @@ class CallChecks:
         for a in e.args:
             self.infer(a)
         if arities:
-            decl = next((g[0].tok for k, g in self.func_nodes.items() if k[0] == e.name), None)
+            # stap names the overload it saw last: the script's, else its tapset's definition
+            groups = [(k[1], g[-1].tok) for k, g in self.func_nodes.items() if k[0] == e.name]
+            takes, decl = groups[-1] if groups else (arities[0], None)
             if decl is None:
-                from .stap_tapsets import function_location
-                decl = function_location(e.name)
-            self.error(f"arity mismatch found (function '{e.name}' takes {arities[0]} args)", e.tok,
+                from .stap_tapsets import function_definition
+                where = function_definition(e.name)
+                if where is not None:
+                    decl, takes = where
+            self.error(f"arity mismatch found (function '{e.name}' takes {takes} args)", e.tok,
                        related=[decl] if decl is not None else [])
         else:
             names = [k[0] for k in self.func_nodes] + [k[0] for k in BUILTINS]

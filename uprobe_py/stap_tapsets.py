@@ -20,9 +20,10 @@ _ORDER = ["", "linux", "x86_64"]   # stap's search order for this machine: gener
 
 
 @functools.lru_cache(maxsize=None)
-def _index() -> dict[str, tuple[str, int, int]]:
-    found: dict[str, tuple[str, int, int]] = {}
-    rx = re.compile(r"^(\s*(?:private\s+)?function\s+)([A-Za-z_][A-Za-z0-9_]*)", re.M)
+def _index() -> dict[str, tuple[str, int, int, int]]:
+    """name -> (file, line, col, arity) of its last definition, in stap's load order."""
+    found: dict[str, tuple[str, int, int, int]] = {}
+    rx = re.compile(r"^(\s*(?:private\s+)?function\s+)([A-Za-z_][A-Za-z0-9_]*)[^(]*\(([^)]*)\)", re.M)
     for sub in _ORDER:
         d = os.path.join(STAP_TAPSET_DIR, sub)
         if not os.path.isdir(d):
@@ -39,17 +40,24 @@ def _index() -> dict[str, tuple[str, int, int]]:
             for m in rx.finditer(text):
                 line = text.count("\n", 0, m.start()) + 1
                 col = m.start(2) - (text.rfind("\n", 0, m.start(2)) + 1) + 1
-                found.setdefault(m.group(2), (path, line, col))
+                arity = len([a for a in m.group(3).split(",") if a.strip()])
+                found[m.group(2)] = (path, line, col, arity)
     return found
 
 
-def function_location(name: str) -> Optional[Token]:
+def function_definition(name: str) -> Optional[tuple[Token, int]]:
+    """The token naming `name` at its stap tapset definition, and that overload's arity."""
     where = _index().get(name)
     if where is None:
         return None
-    path, line, col = where
+    path, line, col, arity = where
     try:
         src = Source.from_file(path)
     except OSError:
         return None
-    return Token("identifier", name, Loc(src, line, col))
+    return Token("identifier", name, Loc(src, line, col)), arity
+
+
+def function_location(name: str) -> Optional[Token]:
+    found = function_definition(name)
+    return found[0] if found else None

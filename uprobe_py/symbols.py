@@ -39,6 +39,7 @@ class Var:
     declared_type: bool = False         # the type was written in the script, not inferred
     deleted: bool = False               # the script deletes it (stap then does not display it)
     uses: int = 0                       # reads, counted in the reporting walk
+    writes: int = 0                     # assignments to it, counted in the reporting walk
     rmw: bool = False                   # read-modify-written (x++, x += 1): alive for elision
     from_call: bool = False             # a parameter whose type came from a call's argument
     param_index: int = 0

@@ -4,14 +4,16 @@ Patterns are translated once at start-up (bracket classes like `[[:digit:]]`,
 ERE's literal `{` where it does not start a bound, `\\x` as a literal x, `$` as the
 very end of the string); a match is an unanchored
 search, and a successful `=~` records its groups in the context for
-`matched(n)`, `matched_str()` and `ngroups()`. Python's engine is leftmost-first
-where POSIX is leftmost-longest: alternations whose branches overlap may report
-a shorter match than stap (documented in docs/compat.md).
+`matched(n)`, `matched_str()` and `ngroups()`. Matching uses the `regex`
+package in its POSIX mode, which gives stap's leftmost-longest matches (Python's
+`re` is leftmost-first: `x|xyz` would match only `x`).
 """
 from __future__ import annotations
 
 import re
 from typing import Any
+
+import regex
 
 _CLASSES = {
     "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
@@ -76,14 +78,14 @@ def translate(pattern: str) -> str:
     return "".join(out)
 
 
-def compile_regex(pattern: str) -> "re.Pattern[str]":
+def compile_regex(pattern: str) -> Any:
     try:
-        return re.compile(translate(pattern), re.DOTALL)
-    except re.error as e:
+        return regex.compile(translate(pattern), regex.POSIX | regex.DOTALL)
+    except regex.error as e:
         raise RegexError(f"regular expression compilation failed: {e}") from None
 
 
-def rematch(c: Any, rx: "re.Pattern[str]", s: str) -> bool:
+def rematch(c: Any, rx: Any, s: str) -> bool:
     m = rx.search(s)
     c.extra["last_match"] = m
     return m is not None

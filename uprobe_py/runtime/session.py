@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import subprocess
 import time
 from typing import Any, Optional
 
@@ -27,6 +26,7 @@ from .context import Context
 from .errors import ExitRequested, StapRuntimeError
 from .output import Output, stderr_write
 from .stats import Stat, count, sort_key
+from .target import TargetCommand
 
 
 class Session:
@@ -42,7 +42,7 @@ class Session:
         self.errors = 0
         self.ctx = Context(self)
         self.start_time = time.time()
-        self.child: Optional[subprocess.Popen[bytes]] = None
+        self.child: Optional[TargetCommand] = None
         self.engines: list[Any] = []
         self._warned: set[str] = set()
         self._wake_r, self._wake_w = os.pipe()
@@ -88,8 +88,6 @@ class Session:
             self.report_error(StapRuntimeError("MAXNESTING exceeded"))
 
     def report_error(self, e: StapRuntimeError) -> None:
-        if not e.msg and not getattr(e, "has_location", True):
-            return      # error(""): the handler stops, nothing is reported or counted (stap)
         tok = self.program.token_of(e) if getattr(e, "has_location", True) else None
         self.out.flush()
         where = f" near {describe_token(tok)}" if tok is not None else ""
@@ -132,12 +130,10 @@ class Session:
         except OSError:
             pass
 
-    def start_target(self) -> None:
+    def create_target(self) -> None:
+        """-c CMD: its process exists before the begin probes (target() is its pid)."""
         if self.opts.target_cmd:
-            try:
-                self.child = subprocess.Popen(self.opts.target_cmd, shell=True)
-            except OSError as e:
-                raise StapRuntimeError(f"cannot start target command: {e.strerror}") from None
+            self.child = TargetCommand(self.opts.target_cmd)
             self.target_pid = self.child.pid
 
     def make_engines(self) -> None:
@@ -157,7 +153,7 @@ class Session:
         sel.register(self._wake_r, selectors.EVENT_READ)
         child_fd = None
         if self.child is not None:
-            child_fd = os.pidfd_open(self.child.pid)
+            child_fd = self.child.pidfd
             sel.register(child_fd, selectors.EVENT_READ)
         for eng in self.engines:
             for fd in eng.filenos():
@@ -184,8 +180,7 @@ class Session:
                             os.read(self._wake_r, 4096)
                         except BlockingIOError:
                             pass
-                    elif key.fileobj == child_fd:
-                        self.child.wait()  # type: ignore[union-attr]
+                    elif key.fileobj == child_fd and self.child is not None and self.child.reap():
                         self.exit_requested = True
                 now = time.monotonic()
                 for eng in self.engines:
@@ -199,30 +194,21 @@ class Session:
             for eng in self.engines:
                 eng.stop()
             sel.close()
-            if child_fd is not None:
-                os.close(child_fd)
 
     def stop_target(self) -> None:
-        if self.child is not None and self.child.poll() is None:
-            self.child.terminate()
-            try:
-                self.child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.child.kill()
-                self.child.wait()
+        if self.child is not None:
+            self.child.end()
 
     def run(self) -> int:
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             self.make_engines()
+            self.create_target()
             self.run_family("begin")
             if not self.exit_requested:
-                try:
-                    self.start_target()
-                except StapRuntimeError as e:
-                    self.report_error(e)
-                if not self.exit_requested:
-                    self.loop()
+                if self.child is not None:
+                    self.child.release()
+                self.loop()
             if not self.failed():
                 self.run_family("end")
             if self.failed():

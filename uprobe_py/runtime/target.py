@@ -1,0 +1,68 @@
+"""The `-c CMD` target: created before the begin probes, released to exec after them.
+
+As stap does, the command's process exists (so `target()` is its pid inside begin
+probes) but does not run the command until the begin probes have run. The child
+blocks on a pipe, then execs `/bin/sh -c CMD`; a failed exec exits 127 like a shell.
+The session waits for it through a pidfd in its event loop and ends when it exits.
+(Following it with ptrace belongs to the process-tracing issues.)
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Optional
+
+
+class TargetCommand:
+    def __init__(self, command: str) -> None:
+        self.command = command
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:                       # the child: wait for the go, then become CMD
+            try:
+                os.close(w)
+                go = os.read(r, 1)
+                if go == b"x":
+                    os.execv("/bin/sh", ["sh", "-c", command])
+            finally:
+                os._exit(127)
+        os.close(r)
+        self.pid = pid
+        self._go = w
+        self.status: Optional[int] = None
+        self.pidfd = os.pidfd_open(pid)
+
+    def release(self) -> None:
+        """Let the command start (after the begin probes)."""
+        if self._go >= 0:
+            os.write(self._go, b"x")
+            os.close(self._go)
+            self._go = -1
+
+    def reap(self) -> bool:
+        """True once it has exited (non-blocking)."""
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                return False
+            self.status = status
+        return True
+
+    def end(self) -> None:
+        """The session is over: a command never released is dropped, a running one ended."""
+        if self._go >= 0:                  # never started: let it exit without running CMD
+            os.close(self._go)
+            self._go = -1
+        if not self.reap():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 5
+            while not self.reap() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not self.reap():
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        os.close(self.pidfd)
