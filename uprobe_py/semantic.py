@@ -218,6 +218,12 @@ class Checker(CallChecks):
             return LONG
         if isinstance(e, n.Regex):
             self.expect(e.left, STRING)
+            if self.report:
+                from .runtime.regex import RegexError, compile_regex
+                try:
+                    compile_regex(str(e.pattern.value))
+                except RegexError as err:
+                    self.error(str(err), e.pattern.tok)
             return LONG
         if isinstance(e, n.StatOp):
             v = self.stat_operand(e.stat, e.tok)

@@ -57,7 +57,7 @@ def translate(pattern: str) -> str:
                         raise RegexError("unterminated character class")
                     name = pattern[j + 2:end]
                     if name not in _CLASSES:
-                        raise RegexError(f"unknown character class '{name}'")
+                        raise RegexError(f"regex compilation error: unknown character class '{name}'")
                     body.append(_CLASSES[name])
                     j = end + 2
                     continue
@@ -82,7 +82,9 @@ def compile_regex(pattern: str) -> Any:
     try:
         return regex.compile(translate(pattern), regex.POSIX | regex.DOTALL)
     except regex.error as e:
-        raise RegexError(f"regular expression compilation failed: {e}") from None
+        # stap's wording; the detail after it is the regex engine's own
+        detail = str(e).split(" at position")[0]
+        raise RegexError(f"regex compilation error (at position {e.pos or 0}): {detail}") from None
 
 
 def rematch(c: Any, rx: Any, s: str) -> bool:
