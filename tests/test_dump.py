@@ -877,8 +877,7 @@ probe kernel.trace("a")!,kernel.trace("b"){
 }
 
 """,
-        id='xfail_brace_suffix_bang',
-        marks=pytest.mark.xfail(reason="parser: '?'/'!' inside a brace expansion is rejected", strict=False)),
+        id='brace_suffix_bang'),
     pytest.param(
         'probe begin { x = y =~ "a" "b" }',
         (), (),

@@ -267,6 +267,7 @@ class EmbeddedStmt(Stmt):
 class Component(Node):
     name: str                       # may contain * and ** wildcards
     arg: Optional[Literal] = None
+    suffix: str = ""                # "?" or "!" written inside a brace alternative
 
 
 @dataclass(eq=False)

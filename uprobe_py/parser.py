@@ -253,13 +253,21 @@ class Parser(ExpressionParser):
             self.expect_op(")")
         if not (self.cur.is_op(",", "{", "=", "+=")):
             raise self.fail("expected one of ', { } = +='")
-        return [n.ProbePoint(start, comps, optional, sufficient, cond) for comps in alternatives]
+        points = []
+        for comps in alternatives:
+            suffixes = {c.suffix for c in comps if c.suffix}
+            points.append(n.ProbePoint(start, comps, optional or bool(suffixes),
+                                       sufficient or "!" in suffixes, cond))
+        return points
 
     def parse_brace_components(self) -> list[n.Component]:
         self.expect_op("{")
         comps = []
         while True:
-            comps.append(self.parse_component())
+            comp = self.parse_component()
+            if self.cur.is_op("?", "!"):     # `{trace("a")!, trace("b")}`: per-alternative suffix
+                comp.suffix = self.next().text
+            comps.append(comp)
             if self.cur.is_op(","):
                 self.next()
                 continue
