@@ -275,12 +275,20 @@ def run(opts: Options) -> int:
     except OSError as e:
         raise UsageError(f"could not open output file '{opts.output}': {e.strerror}") from None
     program = load(gen, opts, output.write)
+    timer = compiled.timer
+    if timer is not None:
+        timer.done("Pass 4: compiled Python handlers")
     if opts.last_pass == 4:
         return 0
     from .globals_cli import apply_set_globals
     apply_set_globals(program, opts)
     session = Session(program, compiled.probes, opts, output)
-    return session.run()
+    if opts.verbose:
+        err("Pass 5: starting run.\n")
+    rc = session.run()
+    if timer is not None:
+        timer.done("Pass 5: run completed")
+    return rc
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -37,23 +37,44 @@ class Compiled:
     program: Program
     generated: Optional[Generated] = None
     warnings: list[Diagnostic] | None = None
+    timer: Optional[Timer] = None
 
 
-def _usage() -> str:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return f"{int(ru.ru_maxrss)}res kb, in {int(ru.ru_utime * 1000)}usr/{int(ru.ru_stime * 1000)}sys"
+def _memory() -> str:
+    """stap's `NNNvirt/NNNres/NNNshr/NNNdata kb` from /proc/self/statm."""
+    try:
+        with open("/proc/self/statm") as f:
+            size, res, shr, _text, _lib, data = (int(x) for x in f.read().split()[:6])
+    except (OSError, ValueError):
+        return "0virt/0res/0shr/0data kb"
+    kb = resource.getpagesize() // 1024
+    return f"{size * kb}virt/{res * kb}res/{shr * kb}shr/{data * kb}data kb"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else ("es" if word.endswith("h") else "s"))
 
 
 class Timer:
+    """-v: stap's pass lines with memory use and user/system/real milliseconds."""
+
     def __init__(self, opts: Options) -> None:
         self.opts = opts
-        self.t0 = time.monotonic()
+        self.start()
+
+    def start(self) -> None:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        self.t0, self.u0, self.s0 = time.monotonic(), ru.ru_utime, ru.ru_stime
 
     def done(self, text: str) -> None:
         if self.opts.verbose:
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            usr = int((ru.ru_utime - self.u0) * 1000)
+            sys_ = int((ru.ru_stime - self.s0) * 1000)
             real = int((time.monotonic() - self.t0) * 1000)
-            sys.stderr.write(f"{text} using {_usage()}/{real}real ms.\n")
-        self.t0 = time.monotonic()
+            using = "" if text.startswith("Pass 5") else f" using {_memory()},"
+            sys.stderr.write(f"{text}{using} in {usr}usr/{sys_}sys/{real}real ms.\n")
+        self.start()
 
 
 def tapset_dirs(opts: Options) -> list[str]:
@@ -195,15 +216,17 @@ def _used_builtins(c: Compiled) -> list[Builtin]:
 def compile_script(opts: Options) -> Compiled:
     timer = Timer(opts)
     script, _env, _macros, library = parse_pass(opts)
-    timer.done(f"Pass 1: parsed user script and {len(library.loaded)} library scripts")
+    timer.done(f"Pass 1: parsed user script and {plural(len(library.loaded), 'library script')}")
     if opts.last_pass == 1:
         return Compiled(script, [], None)  # type: ignore[arg-type]
     compiled = elaborate_pass(script, library, opts)
-    timer.done(f"Pass 2: analyzed script: {len(compiled.probes)} probes, "
-               f"{len(compiled.program.functions)} functions, 0 embeds, "
-               f"{len(compiled.program.globals)} globals")
+    used_globals = [v for v in compiled.program.globals.values() if v.read or v.written]
+    timer.done(f"Pass 2: analyzed script: {plural(len(compiled.probes), 'probe')}, "
+               f"{plural(len(compiled.program.functions) + len({b.name for b in _used_builtins(compiled)}), 'function')}, "
+               f"0 embeds, {plural(len(used_globals), 'global')}")
     if opts.last_pass == 2:
         return compiled
     compiled.generated = generate(compiled.program, opts)
     timer.done("Pass 3: translated to Python source")
+    compiled.timer = timer
     return compiled
