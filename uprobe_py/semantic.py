@@ -42,8 +42,6 @@ class Checker(CallChecks):
             if g.name in self.globals:
                 continue
             v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
-            if g.size is not None or g.wrap:
-                pass
             if g.init is not None:
                 v.type = g.init.type
                 v.type_tok = g.init.tok
@@ -185,9 +183,6 @@ class Checker(CallChecks):
                 return v.type
             if v.arity is None and v.scope == "global":
                 self.set_arity(v, 0, e.tok)
-            if v.type is None and hint is not None and hint != STAT:
-                # an unknown-typed read takes the type its context wants (e.g. a param)
-                pass
             return v.type
         if isinstance(e, n.ArrayRef):
             return self.infer_arrayref(e, read=True)
@@ -357,8 +352,6 @@ class Checker(CallChecks):
                                       v.index_toks[i]))
         if want is not None:
             self.unify_var(v, want, e.tok)
-        if not membership and v.type == STAT and want != STAT and read:
-            pass
         return v.type
 
     def infer_binary(self, e: n.Binary) -> Optional[str]:
@@ -491,9 +484,7 @@ class Checker(CallChecks):
                 self.stmt(x)
         elif isinstance(s, n.ExprStmt):
             self.discarded = s.expr          # a statement's own value is thrown away
-            t = self.infer(s.expr)
-            if t is None and isinstance(s.expr, n.Call) and isinstance(s.expr.target, FuncInfo):
-                pass
+            self.infer(s.expr)
         elif isinstance(s, n.If):
             self.expect(s.cond, LONG)
             self.stmt(s.then)
