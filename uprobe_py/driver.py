@@ -25,6 +25,7 @@ from .elision import elide
 from .frontend import load_library_macros, parse_script_source
 from .options import Options
 from .preprocess import Environment
+from .probes.process import set_target_command
 from .semantic import Program, check, type_name
 from .source import Source
 from .tapsets import PACKAGE_TAPSET_DIR, TapsetLibrary
@@ -137,6 +138,7 @@ def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> C
                     aliases += lib_script.aliases
                     extra_functions += lib_script.functions
                     extra_globals += lib_script.globals
+    set_target_command(opts.target_cmd)       # process.function(...) probes -c's program
     probes, diags = elaborate(script.probes, aliases)
     diags = library.errors + diags
     if diags:
@@ -182,7 +184,12 @@ def listing_pass2(c: Compiled) -> str:
         out.extend(sorted(funcs))
     out.append("# probes")
     for p in c.probes:
-        out.append(f"{p.pp} /* <- {p.derivation} */")
+        pc = p.spec.params.get("pc_comment")    # DWARF probes: stap prints the address, and
+        if pc is None:                          # the resolved point as its own derivation
+            out.append(f"{p.pp} /* <- {p.derivation} */")
+        else:
+            mark = "?" if p.point.optional else ("!" if p.point.sufficient else "")
+            out.append(f"{p.pp}{mark} {pc} /* <- {p.spec.params['derived_from']}{mark} */")
         locals_ = prog.probe_locals.get(id(p.body), {})
         shown = [v for v in locals_.values() if v.scope == "local"]
         if shown:

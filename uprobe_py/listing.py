@@ -2,7 +2,9 @@
 
 The pattern is one probe point whose components may hold `*` wildcards; each
 family offers the concrete points it knows (begin/end/error/never and the timer
-units), printed in stap's notation, sorted. No match is a failure (exit 1).
+units), printed in stap's notation, sorted. `process(...)` patterns are resolved
+against the binary as pass 2 resolves them; `-L` adds each point's context
+variables (`$a:int $p:struct point*`). No match is a failure (exit 1).
 """
 from __future__ import annotations
 
@@ -48,9 +50,39 @@ def concrete(pattern: str, point: str) -> str:
     return ".".join(out)
 
 
+def process_points(opts: Options, pattern: str) -> list[str]:
+    """`-l`/`-L` for process(...) points: resolve as pass 2 does, print pp (and `$var:type`s)."""
+    from .frontend import parse_script_source
+    from .preprocess import Environment
+    from .probes.process import probe_vars, set_target_command
+    from .probes.registry import ProbeResolveError, find_family
+    from .source import Source
+    script, diags = parse_script_source(Source("<input>", f"probe {pattern} {{}}"), Environment(), [])
+    family = find_family("process")
+    if diags or not script.probes or family is None:
+        return []
+    set_target_command(opts.target_cmd)
+    groups: dict[str, list[list[str]]] = {}        # stap lists a point once, with the
+    for point in script.probes[0].points:          # variables all its probes share
+        try:
+            specs = family.resolve(point.components, point.components[0].tok)
+        except ProbeResolveError:
+            continue
+        for spec in specs:
+            groups.setdefault(spec.pp, []).append(probe_vars(spec) if opts.list_vars else [])
+    out = []
+    for pp, arg_lists in groups.items():
+        shared = [a for a in arg_lists[0] if all(a in other for other in arg_lists[1:])]
+        out.append(" ".join([pp] + shared))
+    return out
+
+
 def list_probes(opts: Options) -> int:
     pattern = opts.list_pattern or ""
-    found = sorted({concrete(pattern, p) for p in STATIC_POINTS if _matches(pattern, p)})
+    if pattern.startswith("process"):
+        found = sorted(set(process_points(opts, pattern)))
+    else:
+        found = sorted({concrete(pattern, p) for p in STATIC_POINTS if _matches(pattern, p)})
     for p in found:
         sys.stdout.write(p + "\n")
     return 0 if found else 1

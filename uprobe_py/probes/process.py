@@ -1,0 +1,258 @@
+"""`process("PATH").function("PATTERN")` and `.statement("PATTERN")` probe points, resolved.
+
+Resolution follows stap's dwarf_builder for user-space modules:
+  - PATH: with a `/` taken as is, else searched in $PATH (stap's find_executable), then
+    made canonical (symlinks resolved); a `#!` script means its interpreter;
+    `process.function(...)` takes the program of `-c CMD`; `process(PID)` its executable;
+  - `.function("PATTERN")` with optional `.call`, `.return`, `.inline`, and
+    `.statement("PATTERN")`, PATTERN in stap's grammar (uprobe_py.elf.query);
+  - each match becomes one ProbeSpec whose pp is stap's canonical point
+    (`process("/abs/app").function("add@/abs/app.c:3")`) and whose params carry what
+    the ptrace engine needs: `path`, `function`, `addr` (the ELF vaddr of the probe;
+    the run-time address is the mapping's base plus `offset`), `offset`, `kind`
+    (entry/return/statement), `relocatable`, `build_id`; plus `pc_comment` and
+    `derived_from` for the `-p2` listing, and the DIE offsets `-L` reads variables from.
+The ptrace engine is issue 3's next step: until then `make_engine` gives an engine
+whose start() reports that process probes cannot run yet, so `-p2`, `-l` and `-L` work.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shlex
+from typing import Any, Callable, Optional
+
+from ..lexer import Token
+from .registry import ProbeResolveError, ProbeSpec, register
+
+NOT_YET = "process probes are not available yet at run time (ptrace engine: issue 3)"
+PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", "provider",
+                  "statement", "syscall", "thread"]
+FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
+LATER = {"label": "issue 3", "callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
+         "maxactive": "issue 3", "nearest": "issue 3", "absolute": "issue 3", "library": "issue 3",
+         "plt": "issue 4", "mark": "issue 4", "provider": "issue 4", "begin": "issue 4", "end": "issue 4",
+         "syscall": "issue 4", "thread": "issue 4", "insn": "issue 4"}
+
+_target_command: Optional[str] = None
+_modules: dict[str, Any] = {}            # canonical path -> (ElfImage, DwarfIndex | None)
+
+
+def set_target_command(cmd: Optional[str]) -> None:
+    """`-c CMD`: what `process.function(...)` probes (set by the driver before elaboration)."""
+    global _target_command
+    _target_command = cmd
+
+
+def find_executable(name: str) -> str:
+    """stap's find_executable: $PATH search when there is no slash, then the canonical path."""
+    found = ""
+    if "/" in name:
+        found = name
+    else:
+        for d in (os.environ.get("PATH") or "").split(":"):
+            cand = os.path.join(d, name) if d else name
+            if os.access(cand, os.X_OK) and os.path.isfile(cand):
+                found = cand
+                break
+    if not found:
+        found = name
+    return os.path.realpath(found)
+
+
+def _module(path: str) -> Any:
+    """The (image, index) pair of a binary, opened once per run; None when not an ELF file."""
+    got = _modules.get(path)
+    if got is None:
+        from ..elf.dwarf_index import DwarfIndex
+        from ..elf.image import ElfImage, NotElf
+        try:
+            img = ElfImage(path)
+        except NotElf:
+            _modules[path] = False
+            return None
+        index = DwarfIndex(img, use_cache=os.environ.get("UPROBE_PY_NO_CACHE") is None) if img.dwarf_elf else None
+        got = _modules[path] = (img, index)
+        if not _modules.get("__atexit__"):
+            import atexit
+            atexit.register(save_indexes)
+            _modules["__atexit__"] = True
+    return got or None
+
+
+def save_indexes() -> None:
+    for key, mod in list(_modules.items()):
+        if key != "__atexit__" and mod and mod[1] is not None:
+            mod[1].save()
+
+
+def _quote(s: str) -> str:
+    return '"' + s + '"'
+
+
+def _component_text(c: Any) -> str:
+    if c.arg is None:
+        return c.name
+    v = c.arg.value
+    return f"{c.name}({_quote(v)})" if isinstance(v, str) else f"{c.name}({v})"
+
+
+class ProcessFamily:
+    names = ("process",)
+
+    def resolve(self, components: list[Any], tok: Token) -> list[ProbeSpec]:
+        first = components[0]
+        if len(components) < 2:
+            raise ProbeResolveError("probe point mismatch (similar: end, plt, insn, mark, begin)", first.tok)
+        kind_c = components[1]
+        if kind_c.name not in ("function", "statement"):
+            if kind_c.name in LATER:
+                raise ProbeResolveError(f"process.{kind_c.name} probes are not available yet in uprobe-py "
+                                        f"({LATER[kind_c.name]})", kind_c.tok)
+            from ..elf.query import levenshtein_suggest
+            sim = levenshtein_suggest(kind_c.name, set(PROCESS_POINTS), 5)
+            raise ProbeResolveError("probe point mismatch" + (f" (similar: {sim})" if sim else ""), kind_c.tok)
+        flags = self._suffixes(components[2:], kind_c.name == "statement")
+        if kind_c.arg is None or not isinstance(kind_c.arg.value, str):
+            raise ProbeResolveError(f"{kind_c.name}(NUMBER) process probes are not available yet in uprobe-py",
+                                    kind_c.tok)
+        paths = self._paths(first)
+        specs: list[ProbeSpec] = []
+        for path in paths:
+            specs += self._resolve_in(path, components, kind_c.name == "statement", kind_c.arg.value, flags)
+        if not specs:
+            raise ProbeResolveError(self._no_match)
+        return specs
+
+    # --- pieces ------------------------------------------------------------------
+    @staticmethod
+    def _suffixes(rest: list[Any], statement: bool) -> set[str]:
+        flags: set[str] = set()
+        for c in rest:
+            if c.name in LATER:
+                raise ProbeResolveError(f".{c.name} process probes are not available yet in uprobe-py "
+                                        f"({LATER[c.name]})", c.tok)
+            if statement or c.name not in FUNCTION_SUFFIXES or c.arg is not None or flags:
+                raise ProbeResolveError("invalid suffix for probe", c.tok)
+            flags.add(c.name)
+        return flags
+
+    def _paths(self, first: Any) -> list[str]:
+        arg = first.arg
+        if arg is None:
+            if not _target_command:
+                raise ProbeResolveError("unspecified process probe is invalid without a -c COMMAND or -x PID "
+                                        "[man stapprobes]")
+            try:
+                words = shlex.split(_target_command)
+            except ValueError:
+                words = _target_command.split()
+            return [find_executable(words[0])] if words else []
+        if isinstance(arg.value, int):
+            pid = arg.value
+            try:
+                return [os.path.realpath(os.readlink(f"/proc/{pid}/exe"))]
+            except OSError as e:
+                raise ProbeResolveError(f"cannot probe pid {pid}: {os.strerror(e.errno or 3)}") from None
+        name = arg.value
+        if any(c in name for c in "*?["):
+            return sorted({os.path.realpath(p) for p in glob.glob(name) if os.access(p, os.X_OK)})
+        return [find_executable(name)]
+
+    def _resolve_in(self, path: str, components: list[Any], statement: bool, pattern: str,
+                    flags: set[str]) -> list[ProbeSpec]:
+        from ..elf.image import is_elf, script_interpreter
+        from ..elf.query import Query, QueryError, parse_spec
+        self._no_match = "no match"
+        if os.path.isfile(path) and not is_elf(path):
+            interp = script_interpreter(path)
+            if interp:
+                path = find_executable(interp)
+        mod = _module(path) if os.path.isfile(path) else None
+        if mod is None:
+            return []
+        img, index = mod
+        try:
+            spec = parse_spec(pattern)
+        except QueryError as e:
+            raise ProbeResolveError(str(e)) from None
+        q = Query(img, index, spec, statement, call="call" in flags, inline="inline" in flags,
+                  ret="return" in flags)
+        try:
+            sites = q.run()
+        except QueryError as e:
+            raise ProbeResolveError(str(e)) from None
+        if not sites:
+            sugs = q.suggestions()
+            self._no_match = "no match" + (f" (similar functions: {sugs})" if sugs else "")
+            return []
+        kind_name = components[1].name
+        suffix = "".join("." + f for f in FUNCTION_SUFFIXES if f in flags)
+        kind = "statement" if statement else ("return" if "return" in flags else "entry")
+        out = []
+        for s in sites:
+            pp = f'process("{path}").{kind_name}("{s.pp_func}"){suffix}'
+            derived = ".".join([f'process("{path}")', f'{kind_name}("{s.canon}")']
+                               + [_component_text(c) for c in components[2:]])
+            off = img.offset_of(s.addr)
+            out.append(ProbeSpec("process", pp, {
+                "path": path, "build_id": img.build_id, "relocatable": img.relocatable,
+                "function": s.pp_func.split("@", 1)[0], "addr": s.addr, "offset": off, "kind": kind,
+                "entrypc": s.entrypc, "cu": s.cu, "func_die": s.func_die, "scope_die": s.scope_die,
+                "pc_comment": f"/* pc={img.section_label}+{off:#x} */", "derived_from": derived}))
+        return out
+
+    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional["ProcessEngine"]:
+        return ProcessEngine(session) if probes else None
+
+
+class ProcessEngine:
+    """Placeholder until the ptrace engine exists: starting it is a run-time error."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def start(self, now: float) -> None:
+        """A run-time error: reported through the session (stap's ERROR:, then the run
+        fails and `error` probes run) when it can, else raised."""
+        from ..runtime.errors import StapRuntimeError
+        err = StapRuntimeError(NOT_YET)
+        err.has_location = False            # type: ignore[attr-defined]
+        report = getattr(self.session, "report_error", None)
+        if report is None:
+            raise err
+        report(err)
+        self.session.request_exit()
+
+    def next_timeout(self, now: float) -> Optional[float]:
+        return None
+
+    def filenos(self) -> list[int]:
+        return []
+
+    def poll(self, now: float) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def probe_vars(spec: ProbeSpec) -> list[str]:
+    """The `$name:type` list stap's -L prints for a resolved process probe."""
+    p = spec.params
+    mod = _module(p["path"])
+    if not mod or mod[1] is None or p.get("scope_die") is None:
+        return []
+    index = mod[1]
+    key = (p["scope_die"], p["addr"], 1 if p["kind"] == "return" else 0)
+    got = index.vars.get(key)
+    if got is None:
+        from ..elf.dwarf_vars import scope_vars
+        got = scope_vars(index.die(p["scope_die"]), p["addr"], index.dwarfinfo,
+                         index.die(p["func_die"]), p["kind"] == "return")
+        index.vars[key] = got
+        index.dirty = True
+    return got
+
+
+register(ProcessFamily())
