@@ -48,8 +48,6 @@ KNOWN_DIFFERENCES = {
     # how stap counts errors after an unterminated string, and which repeated parse
     # errors it folds into "similar" ones, is not reproduced.
     "parse_after_lexer_string": "error counting", "multi_three_errors": "error counting",
-    # process probes arrive with the ptrace issue (3).
-    "probe_process_missing_binary": "process family not yet",
 }
 
 
