@@ -193,7 +193,10 @@ def _apply(opts: Options, ch: str, val: str) -> None:
 
 def _write(stream: object, text: str) -> None:
     """Script-derived text goes out byte-exact: one char of our latin-1 strings is one byte."""
-    sys.stdout.flush()
+    if stream is None:                    # started with that stream closed
+        return
+    if sys.stdout is not None:
+        sys.stdout.flush()
     buf = getattr(stream, "buffer", None)
     if buf is None:                       # a text stream without bytes underneath (tests)
         stream.write(text)                # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from .lexer import Token
 from .options import Options
 from .runtime import formatting
 from .symbols import STAT, STRING, FuncInfo, Program, Var
+from .symbols import py
 
 MAX64 = (1 << 63) - 1
 
@@ -90,7 +91,7 @@ class FunctionGen:
         return self.scope.get(v.name, v)
 
     def name(self, v: Var) -> str:
-        return f"g_{v.name}" if v.scope == "global" else f"l_{v.name}"
+        return f"g_{py(v.name)}" if v.scope == "global" else f"l_{py(v.name)}"
 
     def key(self, idx: list[Optional[n.Expr]]) -> str:
         parts = [self.expr(i) if i is not None else "None" for i in idx]
@@ -126,8 +127,8 @@ class FunctionGen:
         if isinstance(e, n.ArrayRef):
             v = self.var(e)
             if v.type == STAT:
-                return f"g_{v.name}.get({self.key(e.indexes)})"
-            return f"g_{v.name}.get({self.key(e.indexes)}, {default_of(v.type)})"
+                return f"g_{py(v.name)}.get({self.key(e.indexes)})"
+            return f"g_{py(v.name)}.get({self.key(e.indexes)}, {default_of(v.type)})"
         if isinstance(e, n.Unary):
             o = self.expr(e.operand)
             if e.op == "-":
@@ -237,9 +238,9 @@ class FunctionGen:
         arr = e.array
         v = self.var(arr)
         if any(i is None for i in arr.indexes):
-            test = f"_in_wild(g_{v.name}, ({', '.join(self.expr(i) if i else 'None' for i in arr.indexes)},))"
+            test = f"_in_wild(g_{py(v.name)}, ({', '.join(self.expr(i) if i else 'None' for i in arr.indexes)},))"
             return test
-        test = f"{self.key(arr.indexes)} in g_{v.name}"
+        test = f"{self.key(arr.indexes)} in g_{py(v.name)}"
         return f"({test})" if as_cond else f"(1 if {test} else 0)"
 
     def value_op(self, op: str, cur: str, val: str, blame: Token) -> str:
@@ -271,7 +272,7 @@ class FunctionGen:
         assert isinstance(tgt, n.ArrayRef)
         v = self.var(tgt)
         self.risky = tgt.tok
-        arr = f"g_{v.name}"
+        arr = f"g_{py(v.name)}"
         if e.op == "<<<":
             return f"_stat_add_elem({arr}, {self.key(tgt.indexes)}, {val})"
         if e.op == "=":
@@ -296,7 +297,7 @@ class FunctionGen:
         assert isinstance(tgt, n.ArrayRef)
         v = self.var(tgt)
         self.risky = tgt.tok
-        return f"_incdec(g_{v.name}, {self.key(tgt.indexes)}, {d}1, {e.prefix})"
+        return f"_incdec(g_{py(v.name)}, {self.key(tgt.indexes)}, {d}1, {e.prefix})"
 
     def call(self, e: n.Call) -> str:
         args = [self.expr(a) for a in e.args]
@@ -434,7 +435,7 @@ class FunctionGen:
             if self.func is None:
                 w.line("return")
             elif self.func.next_pyname:      # on to the next overload of this function
-                args = "".join(f", l_{p.name}" for p in self.func.params)
+                args = "".join(f", l_{py(p.name)}" for p in self.func.params)
                 w.line(f"return {self.func.next_pyname}(c{args})")
             else:
                 w.line(f"return {default_of(self.func.ret)}")
@@ -493,7 +494,7 @@ class FunctionGen:
             return
         if isinstance(e, n.Assign) and isinstance(e.target, n.ArrayRef):
             v = self.var(e.target)
-            arr = f"g_{v.name}"
+            arr = f"g_{py(v.name)}"
             key = self.key(e.target.indexes)
             val = self.expr(e.value)
             atok = e.target.tok
@@ -512,7 +513,7 @@ class FunctionGen:
             return
         if isinstance(e, n.IncDec) and isinstance(e.target, n.ArrayRef):
             v = self.var(e.target)
-            arr = f"g_{v.name}"
+            arr = f"g_{py(v.name)}"
             k = self.t()
             d = "+" if e.op == "++" else "-"
             atok = e.target.tok
@@ -537,12 +538,12 @@ class FunctionGen:
         if isinstance(t, n.ArrayRef):
             v = self.var(t)
             if all(i is None for i in t.indexes):
-                self.line(f"g_{v.name}.clear()", s.tok)          # delete a[*, *]: everything
+                self.line(f"g_{py(v.name)}.clear()", s.tok)          # delete a[*, *]: everything
             elif any(i is None for i in t.indexes):
                 pat = ", ".join(self.expr(i) if i else "None" for i in t.indexes)
-                self.line(f"_delete_wild(g_{v.name}, ({pat},))", s.tok)
+                self.line(f"_delete_wild(g_{py(v.name)}, ({pat},))", s.tok)
             else:
-                self.line(f"g_{v.name}.pop({self.key(t.indexes)}, None)", s.tok)
+                self.line(f"g_{py(v.name)}.pop({self.key(t.indexes)}, None)", s.tok)
             return
         assert isinstance(t, n.Symbol)
         v = self.var(t)
@@ -580,7 +581,7 @@ class FunctionGen:
             if isinstance(s.array, n.ArrayRef):
                 pattern = "(" + "".join((self.expr(i) if i else "None") + ", " for i in s.array.indexes) + ")"
             agg = repr(s.sort_agg)
-            src = (f"_foreach_items(g_{v.name}, {s.sort_col!r}, {s.sort_dir}, {agg}, {limit}, {pattern}, "
+            src = (f"_foreach_items(g_{py(v.name)}, {s.sort_col!r}, {s.sort_dir}, {agg}, {limit}, {pattern}, "
                    f"{len(s.keys)})")
             target = keys[0] if len(keys) == 1 else "(" + ", ".join(keys) + ")"
             self.line(f"for {target}, {val_name} in {src}:", s.tok)
@@ -601,7 +602,7 @@ class FunctionGen:
         for name, v in sorted(locals_.items()):
             if name in params or v.scope != "local":
                 continue
-            w.line(f"l_{name} = {default_of(v.type)}")
+            w.line(f"l_{py(name)} = {default_of(v.type)}")
         if uses_actions:
             w.line("c.actions = 0")
         self.stmts(body)
@@ -700,7 +701,7 @@ class Codegen:
             (max(self.static_depth(), 3) + 10 if recursive else self.static_depth())
         for fi in sorted(self.prog.functions.values(), key=lambda f: f.pyname):
             fg = FunctionGen(self, w, fi.locals, fi)
-            params = ", ".join(f"l_{p.name}" for p in fi.params)
+            params = ", ".join(f"l_{py(p.name)}" for p in fi.params)
             check = fi.pyname in recursive or self.opts.maxnesting is not None
             w.line("")
             if check:
@@ -726,7 +727,7 @@ class Codegen:
 
     def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
         fg = FunctionGen(self, w, fi.locals, fi)
-        params = ", ".join(f"l_{p.name}" for p in fi.params)
+        params = ", ".join(f"l_{py(p.name)}" for p in fi.params)
         w.line(f"def {fi.pyname}(c{', ' + params if params else ''}):")
         w.indent()
         start = len(w.lines)
@@ -737,7 +738,7 @@ class Codegen:
         pnames = {p.name for p in fi.params}
         for name, v in sorted(fi.locals.items()):
             if name not in pnames and v.scope == "local":
-                w.line(f"l_{name} = {default_of(v.type)}")
+                w.line(f"l_{py(name)} = {default_of(v.type)}")
         fg.stmts(fi.node.body)
         w.line(f"return {default_of(fi.ret)}")
         w.dedent()

@@ -13,6 +13,7 @@ from .diagnostics import UsageError
 from .options import Options
 from .runtime.values import wrap
 from .symbols import STRING
+from .symbols import py
 
 
 def parse_long(text: str) -> int | None:
@@ -38,9 +39,9 @@ def apply_set_globals(program: object, opts: Options) -> None:
         if v is None or v.arity:
             raise UsageError(f"-G: '{name}' is not a scalar global variable of the script")
         if v.type == STRING:
-            ns[f"g_{name}"] = value[: opts.maxstringlen - 1]
+            ns[f"g_{py(name)}"] = value[: opts.maxstringlen - 1]
         else:
             n = parse_long(value)
             if n is None:
                 raise UsageError(f"-G: invalid value '{value}' for '{name}': not a number")
-            ns[f"g_{name}"] = n
+            ns[f"g_{py(name)}"] = n

@@ -183,7 +183,8 @@ class Lexer:
                 if ch == "$":
                     return Token("number", str(count), loc, count)
                 return Token("string", f'"{count}"', loc, str(count))
-            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] in "_$@"):
+            more = "_$" if ch != "@" else "_"      # stap names take `$` (not `@`) after the start
+            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] in more):
                 j += 1
             word = text[start:j]
             self._advance(j - start)

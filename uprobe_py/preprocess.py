@@ -122,6 +122,7 @@ class Preprocessor:
         self.macros: dict[str, Macro] = dict(macros or {})
         self.local_macros: dict[str, Token] = {}
         self.errors: list[Diagnostic] = []
+        self.expansions = 0
 
     def _err(self, msg: str, tok: Token) -> None:
         self.errors.append(Diagnostic("parse error", msg, tok, at_word="at"))
@@ -248,8 +249,8 @@ class Preprocessor:
         while q and q[0].kind == "operator" and q[0].text.startswith("@") \
                 and q[0].text[1:] in self.macros:
             self._expand(q.popleft(), q)
-        if not q:
-            raise PreprocessError("incomplete conditional at end of file", start)
+        if not q or q[0].kind == "eof":      # never consume the end of the stream
+            raise PreprocessError("incomplete condition after '%('", start)
         return q.popleft()
 
     def _condition(self, start: Token, q: deque[Token]) -> bool:
@@ -346,6 +347,8 @@ class Preprocessor:
         if q and q[0].is_op("("):
             q.popleft()
             while q and not q[0].is_op(")"):
+                if q[0].kind == "eof":
+                    raise PreprocessError("expected ',' or ')'", q[0])
                 p = q.popleft()
                 if p.kind != "identifier":
                     raise PreprocessError("expected identifier", p)
@@ -381,8 +384,15 @@ class Preprocessor:
         self.local_macros[name_tok.text] = name_tok
         self.macros[name_tok.text] = Macro(name_tok.text, params, body)
 
+    MAX_EXPANSIONS = 100_000
+
     def _expand(self, use: Token, q: deque[Token]) -> None:
         macro = self.macros[use.text[1:]]
+        self.expansions += 1
+        if self.expansions > self.MAX_EXPANSIONS:   # a macro that expands to itself, forever
+            q.clear()
+            q.append(Token("eof", "", use.loc))
+            raise PreprocessError(f"too many macro expansions: is '@{macro.name}' recursive?", use)
         args: list[list[Token]] = []
         if macro.params:
             if not q or not q[0].is_op("("):

@@ -18,6 +18,7 @@ from .runtime.arrays import StapArray
 from .runtime.ops import EXPORTED
 from .runtime.stats import Stat
 from .symbols import STAT, STRING, Var
+from .symbols import py
 
 
 @dataclass
@@ -85,7 +86,7 @@ def load(gen: Generated, opts: Options, output_write: Callable[[str], None]) -> 
     ns.update(gen.consts)
     ns["_out"] = output_write
     for name, v in gen.globals.items():
-        ns[f"g_{name}"] = initial_value(v, opts)
+        ns[f"g_{py(name)}"] = initial_value(v, opts)
     code = compile(gen.source, filename, "exec")
     lines = gen.source.splitlines(True)
     linecache.cache[filename] = (len(gen.source), None, lines, filename)

@@ -21,6 +21,7 @@ from .elaborate import Resolved, similar
 from .lexer import Token
 from .semantic_calls import CallChecks
 from .symbols import LONG, STAT, STRING, FuncInfo, Program, Var, type_name
+from .symbols import py
 
 __all__ = ["check", "LONG", "STAT", "STRING", "FuncInfo", "Program", "Var", "type_name"]
 
@@ -41,7 +42,7 @@ class Checker(CallChecks):
         for g in script.globals + extra_globals:
             if g.name in self.globals:
                 continue
-            v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
+            v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{py(g.name)}")
             if g.init is not None:
                 v.type = g.init.type
                 v.type_tok = g.init.tok
@@ -60,6 +61,7 @@ class Checker(CallChecks):
         self.body_locals: dict[int, dict[str, Var]] = {}
         self.iterating: list[Var] = []      # arrays of the enclosing foreach loops
         self.discarded: Optional[n.Expr] = None   # the expression statement being typed
+        self.loop_depth = 0                       # for break/continue
 
     # --- reporting ----------------------------------------------------------
     def error(self, msg: str, tok: Optional[Token], *extra: Diagnostic,
@@ -109,7 +111,9 @@ class Checker(CallChecks):
         t = self.infer(e, want)
         if t is None:
             self.push_type(e, want)
-        elif t != want and t != "void":
+        elif t == "void":     # print(), exit()... have no value
+            self.error(f"type mismatch: expected {type_name(want)} but found unknown", e.tok)
+        elif t != want:
             if isinstance(e, (n.Symbol, n.ArrayRef)) and e.sym is not None:
                 v = e.sym
                 assert isinstance(v, Var)
@@ -142,7 +146,7 @@ class Checker(CallChecks):
             return self.globals[name]
         if not create:
             return None
-        v = Var(name, "local", tok, pyname=f"l_{name}", arity=0, arity_tok=tok)
+        v = Var(name, "local", tok, pyname=f"l_{py(name)}", arity=0, arity_tok=tok)
         self.scope[name] = v
         self.set_changed()
         return v
@@ -304,9 +308,7 @@ class Checker(CallChecks):
             v.read = True
             self.set_arity(v, 0, s.tok)
             if v.scope != "global":
-                if v.type is None:          # reported once, and not again as untyped
-                    self.error("stat locals not supported, missing global declaration? ", s.tok)
-                    v.type = STAT if self.report else None
+                self.stat_local(v, s.tok)
                 return None
             self.unify_var(v, STAT, s.tok)
             s.type = v.type
@@ -395,9 +397,7 @@ class Checker(CallChecks):
             if self.report:
                 v.writes += 1
             if t == STAT and v.scope != "global":
-                if v.type is None:          # reported once, and not again as untyped
-                    self.error("stat locals not supported, missing global declaration? ", target.tok)
-                    v.type = STAT if self.report else None
+                self.stat_local(v, target.tok)
                 return None
             if v.arity is None:
                 self.set_arity(v, 0, target.tok)
@@ -492,7 +492,7 @@ class Checker(CallChecks):
                 self.stmt(s.orelse)
         elif isinstance(s, n.While):
             self.expect(s.cond, LONG)
-            self.stmt(s.body)
+            self.loop_body(s.body)
         elif isinstance(s, n.For):
             if s.init is not None:
                 self.infer(s.init)
@@ -500,7 +500,7 @@ class Checker(CallChecks):
                 self.expect(s.cond, LONG)
             if s.incr is not None:
                 self.infer(s.incr)
-            self.stmt(s.body)
+            self.loop_body(s.body)
         elif isinstance(s, n.Foreach):
             self.foreach(s)
         elif isinstance(s, n.Return):
@@ -540,10 +540,27 @@ class Checker(CallChecks):
         elif isinstance(s, n.EmbeddedStmt):
             self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
                        s.tok)
-        elif isinstance(s, (n.Null, n.Break, n.Continue, n.Next)):
+        elif isinstance(s, (n.Break, n.Continue)):
+            if not self.loop_depth:
+                self.error(f"cannot '{s.tok.text}' outside loop", s.tok)
+        elif isinstance(s, (n.Null, n.Next)):
             pass
         else:
             raise AssertionError(f"unknown statement {type(s).__name__}")
+
+    def stat_local(self, v: Var, tok: Token) -> None:
+        """Statistics must be global: reported once per variable, which then counts as typed."""
+        if self.report and not v.stat_local_reported:
+            v.stat_local_reported = True
+            self.error("stat locals not supported, missing global declaration? ", tok)
+            v.type = v.type or STAT
+
+    def loop_body(self, body: n.Stmt) -> None:
+        self.loop_depth += 1
+        try:
+            self.stmt(body)
+        finally:
+            self.loop_depth -= 1
 
     def note_write(self, v: Var, tok: Token) -> None:
         """An array is modified here: remember it for the function, refuse it inside its foreach."""
@@ -624,7 +641,7 @@ class Checker(CallChecks):
         if iterated is not None:
             self.iterating.append(iterated)
         try:
-            self.stmt(s.body)
+            self.loop_body(s.body)
         finally:
             if iterated is not None:
                 self.iterating.pop()

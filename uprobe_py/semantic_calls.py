@@ -15,6 +15,7 @@ from .builtins.registry import BUILTINS, builtin_arities, find_builtin
 from .elaborate import similar
 from .runtime import formatting
 from .symbols import LONG, STAT, STRING, FuncInfo, Var, type_name
+from .symbols import py
 
 
 # tapset functions stap marks /* guru */: they act on the system, so they need -g
@@ -106,7 +107,7 @@ class CallChecks:
                 self.add_function(f)
             for g in script.globals:
                 if g.name not in self.globals:
-                    v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{g.name}")
+                    v = Var(g.name, "global", g.tok, decl=g, pyname=f"g_{py(g.name)}")
                     if g.init is not None:
                         v.type, v.type_tok, v.arity, v.written = g.init.type, g.init.tok, 0, True
                     self.globals[g.name] = v
@@ -124,9 +125,9 @@ class CallChecks:
         fi = self.funcs.get(key)
         if fi is None:
             params = [Var(p.name, "param", p.tok, type=p.type, type_tok=p.tok if p.type else None,
-                          arity=0, pyname=f"l_{p.name}", declared_type=p.type is not None,
+                          arity=0, pyname=f"l_{py(p.name)}", declared_type=p.type is not None,
                           param_index=i) for i, p in enumerate(node.params)]
-            base = f"f_{node.name}_{len(node.params)}"
+            base = f"f_{py(node.name)}_{len(node.params)}"
             fi = FuncInfo(node, params, node.ret, node.tok if node.ret else None,
                           pyname=base if k == 0 else f"{base}__{k}",
                           next_pyname=f"{base}__{k + 1}" if k + 1 < len(group) else None)

@@ -18,6 +18,13 @@ from .lexer import Token
 LONG, STRING, STAT = "long", "string", "stat"
 
 
+def py(name: str) -> str:
+    """A script name as a Python identifier: stap allows `$` in names, Python does not.
+
+    `$` becomes `ǂ` (a Unicode letter Python accepts and stap's ASCII names never contain)."""
+    return name.replace("$", "\u01c2")
+
+
 def type_name(t: Optional[str]) -> str:
     return {STAT: "stats", None: "unknown", "void": "unknown"}.get(t, t)  # type: ignore[arg-type]
 
@@ -40,6 +47,7 @@ class Var:
     deleted: bool = False               # the script deletes it (stap then does not display it)
     uses: int = 0                       # reads, counted in the reporting walk
     writes: int = 0                     # assignments to it, counted in the reporting walk
+    stat_local_reported: bool = False   # "stat locals not supported" said once
     rmw: bool = False                   # read-modify-written (x++, x += 1): alive for elision
     from_call: bool = False             # a parameter whose type came from a call's argument
     param_index: int = 0

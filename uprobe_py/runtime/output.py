@@ -15,7 +15,9 @@ class Output:
         self.buf: list[str] = []
         self.write = self.buf.append          # what generated code calls
         if path is None:
-            self.fd = sys.stdout.fileno()
+            # fd 1 even if Python has no sys.stdout (started with stdout closed): writes then fail
+            # with EBADF and are dropped, as stap's would be
+            self.fd = sys.stdout.fileno() if sys.stdout is not None else 1
             self.own = False
         else:
             self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -32,7 +34,7 @@ class Output:
                 n = os.write(self.fd, view)
             except InterruptedError:
                 continue
-            except BrokenPipeError:
+            except (BrokenPipeError, OSError):
                 return
             view = view[n:]
 
@@ -43,8 +45,9 @@ class Output:
 
 
 def stderr_write(text: str) -> None:
-    sys.stdout.flush()
     try:
-        os.write(sys.stderr.fileno(), text.encode("latin-1", "replace"))
-    except OSError:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        os.write(sys.stderr.fileno() if sys.stderr is not None else 2, text.encode("latin-1", "replace"))
+    except (OSError, ValueError):
         pass
