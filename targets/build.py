@@ -27,6 +27,9 @@ TARGETS = {                      # name: (source, compiler)
     "simple": ("simple.c", "gcc"),
     "cpp": ("cpp.cc", "g++"),
 }
+RUN_TARGETS = {                  # built on demand by the run-time (ptrace) tests and bench only
+    "loop": ("loop.c", "gcc"),
+}
 
 VARIANTS = {                     # name: (flags, strip command or None)
     "O0": (["-g", "-O0"], None),
@@ -45,7 +48,7 @@ def available() -> bool:
 
 def build(target: str, variant: str, outdir: Path) -> Path:
     """Compile one target variant into outdir (once); returns the binary's path."""
-    src, cc = TARGETS[target]
+    src, cc = TARGETS[target] if target in TARGETS else RUN_TARGETS[target]
     flags, strip = VARIANTS[variant]
     out = Path(outdir) / f"{target}-{variant}"
     if not out.exists():

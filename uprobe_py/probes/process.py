@@ -12,8 +12,9 @@ Resolution follows stap's dwarf_builder for user-space modules:
     the run-time address is the mapping's base plus `offset`), `offset`, `kind`
     (entry/return/statement), `relocatable`, `build_id`; plus `pc_comment` and
     `derived_from` for the `-p2` listing, and the DIE offsets `-L` reads variables from.
-The ptrace engine is issue 3's next step: until then `make_engine` gives an engine
-whose start() reports that process probes cannot run yet, so `-p2`, `-l` and `-L` work.
+`make_engine` gives the ptrace engine (uprobe_py/ptrace/, v0: entry and statement
+probes in the `-c` command); `.return` probes still get an engine whose start()
+reports that they cannot run yet.
 """
 from __future__ import annotations
 
@@ -202,21 +203,35 @@ class ProcessFamily:
                 "pc_comment": f"/* pc={img.section_label}+{off:#x} */", "derived_from": derived}))
         return out
 
-    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional["ProcessEngine"]:
-        return ProcessEngine(session) if probes else None
+    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:
+        """Entry (and statement) probes: the ptrace engine (uprobe_py/ptrace/engine.py), which
+        needs the -c command traced from its fork (session.trace_target). `.return` probes
+        are not there yet: the placeholder engine reports so at start."""
+        if not probes:
+            return None
+        if any(p.spec.params.get("kind") == "return" for p in probes):
+            return ProcessEngine(session, NOT_YET_RETURN)
+        from ..ptrace.engine import PtraceEngine
+        if getattr(session, "opts", None) is not None and session.opts.target_cmd:
+            session.trace_target = True
+        return PtraceEngine(session, probes, fire)
+
+
+NOT_YET_RETURN = "process .return probes are not available yet at run time (issue 3)"
 
 
 class ProcessEngine:
-    """Placeholder until the ptrace engine exists: starting it is a run-time error."""
+    """Placeholder for what the ptrace engine cannot run yet: starting it is a run-time error."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, msg: str = NOT_YET) -> None:
         self.session = session
+        self.msg = msg
 
     def start(self, now: float) -> None:
         """A run-time error: reported through the session (stap's ERROR:, then the run
         fails and `error` probes run) when it can, else raised."""
         from ..runtime.errors import StapRuntimeError
-        err = StapRuntimeError(NOT_YET)
+        err = StapRuntimeError(self.msg)
         err.has_location = False            # type: ignore[attr-defined]
         report = getattr(self.session, "report_error", None)
         if report is None:

@@ -27,6 +27,7 @@ from .errors import ExitRequested, StapRuntimeError
 from .output import Output, stderr_write
 from .stats import Stat, count, sort_key
 from .target import TargetCommand
+from ..symbols import py
 
 
 class Session:
@@ -133,7 +134,8 @@ class Session:
     def create_target(self) -> None:
         """-c CMD: its process exists before the begin probes (target() is its pid)."""
         if self.opts.target_cmd:
-            self.child = TargetCommand(self.opts.target_cmd)
+            # an engine that traces the command (ptrace) set trace_target in make_engine
+            self.child = TargetCommand(self.opts.target_cmd, trace=getattr(self, "trace_target", False))
             self.target_pid = self.child.pid
 
     def make_engines(self) -> None:
@@ -232,7 +234,7 @@ class Session:
             if not v.written or v.read or v.deleted or v.type is None or name.startswith("__"):
                 continue
             try:
-                self._display(v, ns[f"g_{name}"], w)
+                self._display(v, ns[f"g_{py(name)}"], w)
             except StapRuntimeError as e:
                 self.report_error(e)
         self.out.flush()

@@ -2,9 +2,13 @@
 
 As stap does, the command's process exists (so `target()` is its pid inside begin
 probes) but does not run the command until the begin probes have run. The child
-blocks on a pipe, then execs `/bin/sh -c CMD`; a failed exec exits 127 like a shell.
+blocks on a pipe, then execs CMD: directly when it is plain words (as staprun does
+with wordexp, so target() is the command's own pid), else through `/bin/sh -c CMD`;
+a failed exec exits 127 like a shell.
 The session waits for it through a pidfd in its event loop and ends when it exits.
-(Following it with ptrace belongs to the process-tracing issues.)
+With `trace=True` (process probes: uprobe_py/ptrace/engine.py) the tracer attaches
+to the child with PTRACE_SEIZE right after the fork, before it can exec; a refusal
+is kept in `trace_error` for the engine to report.
 """
 from __future__ import annotations
 
@@ -14,8 +18,23 @@ import time
 from typing import Optional
 
 
+SHELL_CHARS = set("|&;<>(){}\n$`*?[~#")
+
+
+def simple_words(command: str) -> list[str]:
+    """The command's words when it needs no shell (staprun's wordexp(WRDE_NOCMD) path: the
+    command itself is then the target process, not a shell that would fork it); else []."""
+    if any(c in SHELL_CHARS for c in command):
+        return []
+    import shlex
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return []
+
+
 class TargetCommand:
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, trace: bool = False) -> None:
         self.command = command
         r, w = os.pipe()
         pid = os.fork()
@@ -24,6 +43,12 @@ class TargetCommand:
                 os.close(w)
                 go = os.read(r, 1)
                 if go == b"x":
+                    words = simple_words(command)
+                    if words:              # as staprun: wordexp'd words exec'd directly
+                        try:
+                            os.execvp(words[0], words)
+                        except OSError:
+                            pass           # let the shell say why
                     os.execv("/bin/sh", ["sh", "-c", command])
             finally:
                 os._exit(127)
@@ -32,6 +57,15 @@ class TargetCommand:
         self._go = w
         self.status: Optional[int] = None
         self.pidfd = os.pidfd_open(pid)
+        self.traced = False
+        self.trace_error: Optional[str] = None
+        if trace:                          # the ptrace engine's attach (before release/exec)
+            from ..ptrace.engine import attach_child
+            try:
+                attach_child(pid)
+                self.traced = True
+            except OSError as e:
+                self.trace_error = str(e)
 
     def release(self) -> None:
         """Let the command start (after the begin probes)."""

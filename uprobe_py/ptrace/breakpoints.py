@@ -1,0 +1,96 @@
+"""int3 breakpoints in one tracee: where each probe lands, and the bytes it displaced.
+
+A probe's run-time address is its ELF vaddr for a fixed (ET_EXEC) binary, and the
+binary's lowest mapping in /proc/PID/maps plus the probe's `offset` (relative to
+the page-aligned first PT_LOAD, as process.py computes it) for a relocatable one.
+Several probes on one address share one int3; `probes_at(addr)` gives them in
+declaration order. Inserting keeps the original byte; removing restores it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from .syscalls import Memory
+
+INT3 = b"\xcc"
+
+
+def load_base(pid: int, path: str) -> Optional[int]:
+    """The lowest start address of `path`'s mappings in the process, None if unmapped."""
+    real = os.path.realpath(path)
+    best: Optional[int] = None
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) < 6:
+                    continue
+                name = parts[5].rstrip("\n")
+                if name.endswith(" (deleted)"):
+                    name = name[:-10]
+                if name != path and name != real:
+                    continue
+                start = int(parts[0].split("-", 1)[0], 16)
+                if best is None or start < best:
+                    best = start
+    except OSError:
+        return None
+    return best
+
+
+def exe_path(pid: int) -> str:
+    try:
+        return os.path.realpath(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return ""
+
+
+class Breakpoints:
+    """The int3s placed in one process image."""
+
+    def __init__(self, mem: Memory) -> None:
+        self.mem = mem
+        self.probes: dict[int, list[Any]] = {}      # run-time address -> probes, declaration order
+        self.saved: dict[int, bytes] = {}            # address -> original byte (while inserted)
+        self.module: dict[int, tuple[str, int]] = {} # address -> (binary path, run-time - ELF vaddr)
+
+    def plan(self, pid: int, probes: list[Any]) -> list[str]:
+        """Compute the addresses of the probes whose binary is mapped; returns the paths not mapped."""
+        bases: dict[str, Optional[int]] = {}
+        missing: list[str] = []
+        for p in sorted(probes, key=lambda p: p.index):
+            prm = p.spec.params
+            path = prm["path"]
+            if path not in bases:
+                bases[path] = load_base(pid, path)
+                if bases[path] is None:
+                    missing.append(path)
+            base = bases[path]
+            if base is None:
+                continue
+            addr = base + prm["offset"] if prm.get("relocatable") else prm["addr"]
+            self.probes.setdefault(addr, []).append(p)
+            self.module[addr] = (path, addr - prm["addr"])
+        return missing
+
+    def insert_all(self) -> None:
+        for addr in self.probes:
+            if addr not in self.saved:
+                orig = self.mem.read(addr, 1)
+                if len(orig) != 1:
+                    raise OSError(14, f"cannot read the probe address {addr:#x}")
+                self.mem.write(addr, INT3)
+                self.saved[addr] = orig
+
+    def remove_all(self) -> None:
+        for addr, orig in list(self.saved.items()):
+            self.mem.write(addr, orig)
+            del self.saved[addr]
+
+    def lift(self, addr: int) -> None:
+        """Put the original byte back for a step over it (the int3 stays planned)."""
+        self.mem.write(addr, self.saved[addr])
+
+    def rearm(self, addr: int) -> None:
+        self.mem.write(addr, INT3)

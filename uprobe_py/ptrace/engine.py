@@ -1,0 +1,280 @@
+"""The ptrace engine, v0: entry probes of `process(...).function(...)` in the `-c` command.
+
+Correctness first; speed is for later. The `-c` child is attached with PTRACE_SEIZE
+by the tracer right after the fork, while it still waits on its go-pipe
+(runtime/target.py), with PTRACE_O_TRACEEXEC (each execve is a distinct event
+stop: the shell's, then the command's) and PTRACE_O_EXITKILL (a tracer that dies
+never leaves int3s behind in a running target). SEIZE rather than TRACEME because
+it needs nothing in the forked child, reports a refusal (EPERM) in the tracer, tells
+group-stops from signal stops (PTRACE_EVENT_STOP, resumed with PTRACE_LISTEN), and
+gives PTRACE_INTERRUPT, which stops a running tracee for the detach without
+injecting a signal.
+
+When an exec event shows the probed binary (/proc/PID/exe), its load base is read
+from /proc/PID/maps and an int3 is written at each probe address through
+/proc/PID/mem (breakpoints.py). A hit is a SIGTRAP whose rip-1 is a breakpoint:
+rip is set back, the context filled (pid, tid, regs, pp) and every probe at that
+address fired in declaration order; then the tracee steps over the displaced
+instruction: original byte back, PTRACE_SINGLESTEP, int3 again, PTRACE_CONT.
+That single-step is the slow part (a #DB trap is ~28 us on this VM, see
+/work/shared/design/ptrace-facts.md); issue 3's fast path (one stop per hit: the
+instruction executed out of line in a scratch page, the wait loop in C) replaces it.
+Other signals go to the tracee unchanged. Wake-ups: SIGCHLD has a handler and the
+engine's pipe is the wakeup fd (signal.set_wakeup_fd), which the session's selector
+watches; poll() then drains waitpid(WNOHANG | __WALL).
+
+The engine ends with the session: every breakpoint is removed and the tracee
+detached, so it runs on unharmed (with -c the session then ends it as target.py
+does). The tracee's exit ends the session (end probes run); the exit status is
+handed to the TargetCommand so it is reaped once. Single-threaded targets only:
+threads, fork and exec following are issue 4; a library's functions are not
+probed (only the executable's mappings at exec are looked at).
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, Callable, Optional
+
+from . import syscalls as sc
+from .breakpoints import Breakpoints, exe_path
+
+GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+TRACE_OPTIONS = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_EXITKILL
+
+
+def attach_child(pid: int) -> None:
+    """Called by TargetCommand in the tracer right after fork (the child waits on its pipe)."""
+    sc.seize(pid, TRACE_OPTIONS)
+
+
+class PtraceEngine:
+    def __init__(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> None:
+        self.session = session
+        self.probes = sorted(probes, key=lambda p: p.index)
+        self.fire = fire
+        self.paths = {p.spec.params["path"] for p in self.probes}
+        self.pid = 0
+        self.attached = False
+        self.running = False          # tracee resumed (not in a ptrace-stop)
+        self.mem: Optional[sc.Memory] = None
+        self.bps: Optional[Breakpoints] = None
+        self.regs = sc.UserRegs()
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+        self._old_chld: Any = None
+        self._old_wakeup: Optional[int] = -1
+
+    # --- the Engine protocol ---------------------------------------------------------
+    def start(self, now: float) -> None:
+        child = getattr(self.session, "child", None)
+        if child is None:
+            return self._fail("process probes need -c CMD in uprobe-py for now (-x PID and "
+                              "system-wide process probes: issue 4)")
+        err = getattr(child, "trace_error", None)
+        if err is not None or not getattr(child, "traced", False):
+            return self._fail(f"cannot trace the -c command: {err or 'not attached'}")
+        self.pid = child.pid
+        self.attached = True
+        self.running = True
+        # The wake-up must come from the C-level signal handler: a Python handler alone can
+        # be left pending when SIGCHLD lands between the last bytecode and epoll_wait (a lost
+        # wake-up, seen here as a rare hang). So the pipe is also the process's wakeup fd
+        # (the session sets none; its SIGINT/SIGTERM handlers run as before, and a byte
+        # they write here costs one empty poll).
+        self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
+        try:
+            self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
+        except ValueError:            # not the main thread (embedders): Python handler only
+            self._old_wakeup = None
+        self._on_sigchld(0, None)     # a stop may have come before the handler existed
+
+    def next_timeout(self, now: float) -> Optional[float]:
+        return None
+
+    def filenos(self) -> list[int]:
+        return [self._r]
+
+    def poll(self, now: float) -> None:
+        try:
+            os.read(self._r, 4096)
+        except BlockingIOError:
+            pass
+        while self.attached and not self.session.exit_requested:
+            st = self._wait(os.WNOHANG)
+            if st is None:
+                return
+            self._handle(st)
+
+    def stop(self) -> None:
+        """Session end: breakpoints out, tracee detached (running on), handler restored."""
+        try:
+            if self.attached:
+                self._detach()
+        finally:
+            if self._old_chld is not None:
+                if self._old_wakeup is not None:
+                    signal.set_wakeup_fd(self._old_wakeup)
+                signal.signal(signal.SIGCHLD, self._old_chld)
+                self._old_chld = None
+            if self.mem is not None:
+                self.mem.close()
+            for fd in (self._r, self._w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._r = self._w = -1
+
+    # --- events ------------------------------------------------------------------------
+    def _on_sigchld(self, signum: int, frame: Any) -> None:
+        try:
+            os.write(self._w, b"c")
+        except OSError:
+            pass
+
+    def _fail(self, msg: str) -> None:
+        from ..runtime.errors import StapRuntimeError
+        err = StapRuntimeError(msg)
+        err.has_location = False            # type: ignore[attr-defined]
+        self.session.report_error(err)
+        self.session.request_exit()
+
+    def _wait(self, flags: int) -> Optional[int]:
+        """One wait status of the tracee, None if none (WNOHANG); exits are handled here."""
+        try:
+            pid, st = os.waitpid(self.pid, flags | sc.WALL)
+        except ChildProcessError:            # reaped elsewhere (the session's pidfd path)
+            self._gone(None)
+            return None
+        if pid == 0:
+            return None
+        if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+            self._gone(st)
+            return None
+        self.running = False
+        return st
+
+    def _gone(self, status: Optional[int]) -> None:
+        """The tracee exited: hand the status to the TargetCommand (reaped once) and end the session."""
+        self.attached = False
+        self.running = False
+        child = getattr(self.session, "child", None)
+        if child is not None and status is not None and child.status is None:
+            child.status = status
+        self.session.request_exit()
+
+    def _resume(self, sig: int = 0) -> None:
+        sc.cont(self.pid, sig)
+        self.running = True
+
+    def _handle(self, st: int) -> None:
+        sig = os.WSTOPSIG(st)
+        event = st >> 16
+        if event == sc.PTRACE_EVENT_EXEC:
+            self._on_exec()
+            self._resume()
+        elif event == sc.PTRACE_EVENT_STOP:
+            if sig in GROUP_STOP_SIGNALS:    # group-stop: stay stopped until SIGCONT
+                sc.listen(self.pid)
+                self.running = True
+            else:                            # an interrupt stop nobody waits for
+                self._resume()
+        elif sig == signal.SIGTRAP and self.bps is not None:
+            regs = sc.getregs(self.pid, self.regs)
+            addr = regs.rip - 1
+            if addr in self.bps.saved:
+                self._hit(addr, regs)
+            else:
+                self._resume(sig)
+        else:
+            self._resume(sig)
+
+    def _on_exec(self) -> None:
+        """A new image: breakpoints go into it when it is a probed binary."""
+        if self.mem is not None:
+            self.mem.close()
+        self.mem = None
+        self.bps = None
+        if exe_path(self.pid) not in self.paths:
+            return
+        self.mem = sc.Memory(self.pid)
+        self.bps = Breakpoints(self.mem)
+        self.bps.plan(self.pid, self.probes)
+        self.bps.insert_all()
+
+    def _hit(self, addr: int, regs: sc.UserRegs) -> None:
+        regs.rip = addr
+        sc.setregs(self.pid, regs)
+        assert self.bps is not None
+        ctx = self.session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.extra["module"] = self.bps.module[addr]     # for usymname/probefunc (fn_uregs.py)
+        ctx.pid = ctx.tid = self.pid
+        ctx.regs = regs
+        ctx.memory = self.mem
+        ctx.user_mode = True
+        ctx.is_return = False
+        try:
+            for p in self.bps.probes[addr]:
+                self.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
+            ctx.extra.pop("module", None)
+        if self.session.exit_requested:
+            return                           # stopped at the probe address; stop() detaches
+        self._step_over(addr)
+
+    def _step_over(self, addr: int) -> None:
+        """Execute the displaced instruction in place: lift the int3, single-step, re-arm."""
+        assert self.bps is not None
+        self.bps.lift(addr)
+        pending = 0
+        sc.singlestep(self.pid)
+        while True:
+            st = self._wait(0)
+            if st is None:                   # exited during the step
+                return
+            sig = os.WSTOPSIG(st)
+            if sig == signal.SIGTRAP and st >> 16 == 0:
+                break
+            if st >> 16 == 0:
+                pending = sig                # a signal arrived first: deliver it after the step
+            sc.singlestep(self.pid)
+        self.bps.rearm(addr)
+        self._resume(pending)
+
+    # --- the end -----------------------------------------------------------------------
+    def _detach(self) -> None:
+        sig = 0
+        if self.running:
+            try:
+                sc.interrupt(self.pid)
+            except sc.PtraceError:
+                self._gone(None)
+                return
+            st = self._wait(0)
+            if st is None:
+                return
+            s, event = os.WSTOPSIG(st), st >> 16
+            if event == 0 and s == signal.SIGTRAP and self.bps is not None:
+                regs = sc.getregs(self.pid, self.regs)
+                if regs.rip - 1 in self.bps.saved:   # stopped on a breakpoint: undo the int3's step
+                    regs.rip -= 1
+                    sc.setregs(self.pid, regs)
+                else:
+                    sig = s
+            elif event == 0:
+                sig = s                      # a signal on its way: let it through
+        if self.bps is not None:
+            try:
+                self.bps.remove_all()
+            except OSError:
+                pass
+        try:
+            sc.detach(self.pid, sig)
+        except sc.PtraceError:
+            pass
+        self.attached = False
+        self.running = False
