@@ -17,19 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_support import corpus_params, header
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "conformance").glob("*.stp"))
 ROOT = HERE.parent
 
-
-def header(text: str, key: str) -> str | None:
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if line.startswith(f"# {key}:"):
-            return line.split(":", 1)[1].strip()
-    return None
 
 
 # Where uprobe-py still differs from stap, and why (the case keeps stap's expectation).
@@ -40,9 +33,7 @@ KNOWN_DIFFERENCES = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    reason=KNOWN_DIFFERENCES[c.stem], strict=False)) if c.stem in KNOWN_DIFFERENCES else c
-    for c in CASES], ids=[c.stem for c in CASES])
+@pytest.mark.parametrize("case", corpus_params(CASES, KNOWN_DIFFERENCES), ids=[c.stem for c in CASES])
 def test_case(case: Path) -> None:
     text = case.read_text(encoding="latin-1")
     args = shlex.split(header(text, "args") or "")

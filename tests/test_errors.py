@@ -15,19 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_support import corpus_params, header
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "errors").glob("*.stp"))
 ROOT = HERE.parent
 
-
-def header(text: str, key: str) -> str | None:
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if line.startswith(f"# {key}:"):
-            return line.split(":", 1)[1].strip()
-    return None
 
 
 # Cases where uprobe-py's message still differs from stap's, and why. They run (and must
@@ -51,9 +44,7 @@ KNOWN_DIFFERENCES = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    reason=KNOWN_DIFFERENCES[c.stem], strict=False)) if c.stem in KNOWN_DIFFERENCES else c
-    for c in CASES], ids=[c.stem for c in CASES])
+@pytest.mark.parametrize("case", corpus_params(CASES, KNOWN_DIFFERENCES), ids=[c.stem for c in CASES])
 def test_error_case(case: Path) -> None:
     text = case.read_text(encoding="latin-1")
     pass_no = header(text, "pass")
