@@ -23,6 +23,8 @@ PROBE_RULES: list[tuple[str, str]] = [
     (r"^timer\.profile", "not yet (perf_event_open cpu-clock sampling: issue 5)"),
     (r"^perf\.", "not yet (perf_event_open: issue 5)"),
     (r"^kernel\.trace", "not yet (tracefs tracepoints: issue 5)"),
+    (r"^process(\(string\))?\.(function\(string\)(\.call|\.inline)?|statement\(string\))$",
+     "yes with `-c CMD` (ptrace engine v0: int3 + single-step; `-x`, threads, fork/exec following: issue 4)"),
     (r"^process.*\.(syscall|begin|end|thread|insn)", "not yet (ptrace process tracking: issue 4)"),
     (r"^process.*\.(mark|provider)", "not yet (SDT markers through ptrace: issue 4)"),
     (r"^process", "not yet (ptrace breakpoints from DWARF: issue 3)"),
