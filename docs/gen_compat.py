@@ -25,6 +25,9 @@ PROBE_RULES: list[tuple[str, str]] = [
     (r"^kernel\.trace", "not yet (tracefs tracepoints: issue 5)"),
     (r"^process(\(string\))?\.(function\(string\)(\.call|\.inline)?|statement\(string\))$",
      "yes with `-c CMD` (ptrace engine v0: int3 + single-step; `-x`, threads, fork/exec following: issue 4)"),
+    (r"^process(\(string\))?\.function\(string\)\.return$",
+     "yes with `-c CMD` (ptrace engine v0: an int3 at the return site matched by thread and stack "
+     "pointer, no stack rewriting; recursion and longjmp safe; `$return`: issue 3)"),
     (r"^process.*\.(syscall|begin|end|thread|insn)", "not yet (ptrace process tracking: issue 4)"),
     (r"^process.*\.(mark|provider)", "not yet (SDT markers through ptrace: issue 4)"),
     (r"^process", "not yet (ptrace breakpoints from DWARF: issue 3)"),

@@ -164,3 +164,109 @@ def test_signals_reach_the_target_unchanged(outdir: Path, cache_home: Path) -> N
                            cache_home)
     assert out == "1\n", err
     assert status == -15                           # killed by its SIGTERM, as without tracing
+
+
+# --- .return probes: an int3 at the return site, matched by thread and stack pointer ---------
+
+RET_COUNT = ('global e, r probe process.function("tick").call, process.function("tock").call { e[ppfunc()]++ } '
+             'probe process.function("tick").return, process.function("tock").return { r[ppfunc()]++ } '
+             'probe end { printf("%d %d %d %d\\n", e["tick"], r["tick"], e["tock"], r["tock"]) }')
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2", "nopie", "stripped"])
+def test_return_hit_counts_equal_entry_counts(outdir: Path, cache_home: Path, variant: str) -> None:
+    app = exe(outdir, "loop", variant)
+    want_out, want_rc = untraced([str(app), "1235"])
+    out, err, status = run(f"{app} 1235", RET_COUNT, cache_home)
+    assert out == want_out + "1235 1235 618 618\n", err
+    assert status == want_rc and err == "[uprobe-py exit 0]"
+
+
+@pytest.mark.parametrize("variant", ["O0", "O2"])
+def test_return_under_recursion(outdir: Path, cache_home: Path, variant: str) -> None:
+    # fib(10) recurses 177 times at -O0 (several pending returns on one return site, told
+    # apart by rsp); at -O2 gcc keeps fewer real calls, and each still returns exactly once
+    app = exe(outdir, "simple", variant)
+    want_out, want_rc = untraced([str(app), "3"])
+    script = ('global e, r, bad probe process.function("*").call { e[ppfunc()]++ } '
+              'probe process.function("*").return { r[ppfunc()]++; if (!is_return()) bad++ } '
+              'probe end { foreach (k in e) if (k != "_start" && k != "frame_dummy") '
+              'printf("%s %d %d\\n", k, e[k], r[k]); printf("bad=%d\\n", bad) }')
+    out, err, status = run(f"{app} 3", script, cache_home)
+    assert out.startswith(want_out), err
+    rows = [ln.split() for ln in out[len(want_out):].splitlines()]
+    assert rows[-1] == ["bad=0"], err
+    counts = {k: (int(a), int(b)) for k, a, b in rows[:-1]}
+    assert all(a == b for a, b in counts.values()), counts
+    assert counts["main"] == (1, 1) and counts["greet"] == (1, 1)
+    if variant == "O0":                   # _start never returns; frame_dummy tail-calls (jmp)
+        assert counts["fib"] == (177, 177) and counts["add"] == (3, 3) and counts["square"] == (6, 6)
+    assert status == want_rc
+
+
+def test_return_pp_and_return_value_register(outdir: Path, cache_home: Path) -> None:
+    app = exe(outdir, "simple", "O0")
+    want_out, want_rc = untraced([str(app), "2"])
+    out, err, status = run(f"{app} 2", 'probe process.function("add").return { printf("%s|%d|%d|%s\\n", '
+                           'pp(), is_return(), register("rax"), probe_type()) }', cache_home)
+    pp = f'process("{os.path.realpath(app)}").function("add@{ROOT / "targets" / "simple.c"}:14").return'
+    assert want_out in out, err
+    assert out.replace(want_out, "").splitlines() == [f"{pp}|1|0|uretprobe", f"{pp}|1|2|uretprobe"], err
+    assert status == want_rc and err == "[uprobe-py exit 0]"
+
+
+def test_entry_and_return_probes_share_the_entry_int3(outdir: Path, cache_home: Path) -> None:
+    app = exe(outdir, "loop", "O2")
+    want_out, _ = untraced([str(app), "3"])
+    out, err, _ = run(f"{app} 3", 'probe process.function("tick").return { print("R") } '
+                      'probe process.function("tick") { print("E") } '
+                      'probe process.function("tick").return { print("r") } probe end { println("") }', cache_home)
+    assert want_out in out and out.replace(want_out, "") == "ERrERrERr\n", err   # declaration order
+
+
+LONGJMP_C = r"""
+#include <setjmp.h>
+#include <stdio.h>
+static jmp_buf env;
+__attribute__((noinline)) void deep(int n) { if (n == 0) longjmp(env, 1); deep(n - 1); __asm__ volatile(""); }
+__attribute__((noinline)) int leaf(int n) { return n * 2; }
+int main(void)
+{
+    volatile int s = 0;
+    for (int i = 0; i < 5; i++) {
+        if (setjmp(env) == 0) {
+            deep(3);
+            s += 100;
+        }
+        s += leaf(i);
+    }
+    printf("s=%d\n", s);
+    return s % 7;
+}
+"""
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_frames_skipped_by_longjmp_never_return(tmp_path: Path, cache_home: Path, opt: str) -> None:
+    src = tmp_path / "lj.c"
+    src.write_text(LONGJMP_C)
+    app = tmp_path / f"lj{opt}"
+    subprocess.run(["gcc", "-g", opt, "-o", str(app), str(src)], check=True, capture_output=True)
+    want_out, want_rc = untraced([str(app)])
+    assert want_out == "s=20\n" and want_rc == 6
+    out, err, status = run(str(app), 'global e, r probe process.function("deep").call, '
+                           'process.function("leaf").call { e[ppfunc()]++ } probe process.function("deep").return, '
+                           'process.function("leaf").return { r[ppfunc()]++ } '
+                           'probe end { printf("%d %d %d %d\\n", e["deep"], r["deep"], e["leaf"], r["leaf"]) }',
+                           cache_home)
+    assert out == want_out + "20 0 5 5\n", err
+    assert status == want_rc and err == "[uprobe-py exit 0]"
+
+
+def test_exit_in_a_return_handler_removes_return_sites_and_detaches(outdir: Path, cache_home: Path) -> None:
+    app = exe(outdir, "loop", "O2")
+    want_out, want_rc = untraced([str(app), "100000"])
+    out, err, status = run(f"{app} 100000 ignore-term", 'global n probe process.function("tick").return '
+                           '{ if (++n == 10) exit() } probe end { println(n) }', cache_home)
+    assert sorted(out.splitlines()) == sorted(["10"] + want_out.splitlines()), err
+    assert status == want_rc and err == "[uprobe-py exit 0]"   # no stray int3 left at the return site

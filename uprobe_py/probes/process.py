@@ -12,9 +12,8 @@ Resolution follows stap's dwarf_builder for user-space modules:
     the run-time address is the mapping's base plus `offset`), `offset`, `kind`
     (entry/return/statement), `relocatable`, `build_id`; plus `pc_comment` and
     `derived_from` for the `-p2` listing, and the DIE offsets `-L` reads variables from.
-`make_engine` gives the ptrace engine (uprobe_py/ptrace/, v0: entry and statement
-probes in the `-c` command); `.return` probes still get an engine whose start()
-reports that they cannot run yet.
+`make_engine` gives the ptrace engine (uprobe_py/ptrace/, v0: entry, statement and
+`.return` probes in the `-c` command).
 """
 from __future__ import annotations
 
@@ -204,20 +203,18 @@ class ProcessFamily:
         return out
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:
-        """Entry (and statement) probes: the ptrace engine (uprobe_py/ptrace/engine.py), which
-        needs the -c command traced from its fork (session.trace_target). `.return` probes
-        are not there yet: the placeholder engine reports so at start."""
+        """Entry, statement and `.return` probes: the ptrace engine (uprobe_py/ptrace/engine.py),
+        which needs the -c command traced from its fork (session.trace_target). A `.return`
+        probe's address is the function's entry pc (Query with ret=True), where the engine
+        reads the return address at [rsp] and plants an int3 at the return site."""
         if not probes:
             return None
-        if any(p.spec.params.get("kind") == "return" for p in probes):
-            return ProcessEngine(session, NOT_YET_RETURN)
         from ..ptrace.engine import PtraceEngine
         if getattr(session, "opts", None) is not None and session.opts.target_cmd:
             session.trace_target = True
         return PtraceEngine(session, probes, fire)
 
 
-NOT_YET_RETURN = "process .return probes are not available yet at run time (issue 3)"
 
 
 class ProcessEngine:

@@ -3,8 +3,10 @@
 A probe's run-time address is its ELF vaddr for a fixed (ET_EXEC) binary, and the
 binary's lowest mapping in /proc/PID/maps plus the probe's `offset` (relative to
 the page-aligned first PT_LOAD, as process.py computes it) for a relocatable one.
-Several probes on one address share one int3; `probes_at(addr)` gives them in
-declaration order. Inserting keeps the original byte; removing restores it.
+Several probes on one address share one int3; `probes[addr]` gives them in
+declaration order. Inserting keeps the original byte; removing restores it. A
+`.return` probe's int3 is at the function's entry like an entry probe's; the
+return sites the engine adds at run time (`add`/`remove`) share `saved` with them.
 """
 from __future__ import annotations
 
@@ -37,6 +39,21 @@ def load_base(pid: int, path: str) -> Optional[int]:
     except OSError:
         return None
     return best
+
+
+def executable_ranges(pid: int) -> list[tuple[int, int]]:
+    """The [start, end) ranges of the process's executable mappings."""
+    out: list[tuple[int, int]] = []
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            for line in f:
+                parts = line.split(None, 2)
+                if len(parts) >= 2 and "x" in parts[1]:
+                    lo, hi = parts[0].split("-", 1)
+                    out.append((int(lo, 16), int(hi, 16)))
+    except OSError:
+        pass
+    return out
 
 
 def exe_path(pid: int) -> str:
@@ -87,6 +104,23 @@ class Breakpoints:
         for addr, orig in list(self.saved.items()):
             self.mem.write(addr, orig)
             del self.saved[addr]
+
+    def add(self, addr: int) -> bool:
+        """An int3 at `addr` (a return site) unless one is there already; False if unreadable."""
+        if addr in self.saved:
+            return True
+        orig = self.mem.read(addr, 1)
+        if len(orig) != 1:
+            return False
+        self.mem.write(addr, INT3)
+        self.saved[addr] = orig
+        return True
+
+    def remove(self, addr: int) -> None:
+        """The original byte back at `addr` (a return site no pending return needs any more)."""
+        orig = self.saved.pop(addr, None)
+        if orig is not None:
+            self.mem.write(addr, orig)
 
     def lift(self, addr: int) -> None:
         """Put the original byte back for a step over it (the int3 stays planned)."""

@@ -1,4 +1,4 @@
-"""The ptrace engine, v0: entry probes of `process(...).function(...)` in the `-c` command.
+"""The ptrace engine, v0: entry, statement and `.return` probes of `process(...)` in the `-c` command.
 
 Correctness first; speed is for later. The `-c` child is attached with PTRACE_SEIZE
 by the tracer right after the fork, while it still waits on its go-pipe
@@ -19,6 +19,13 @@ instruction: original byte back, PTRACE_SINGLESTEP, int3 again, PTRACE_CONT.
 That single-step is the slow part (a #DB trap is ~28 us on this VM, see
 /work/shared/design/ptrace-facts.md); issue 3's fast path (one stop per hit: the
 instruction executed out of line in a scratch page, the wait loop in C) replaces it.
+`.return` probes (see _push_return): an int3 at the function's entry reads the return
+address at [rsp]; an int3 at that return site, matched by thread and stack pointer,
+fires the handler. The stack is never rewritten. Limits of that design: a tail call
+(jmp) into a probed function drops the caller's pending return (as a longjmp would:
+the callee reuses its return slot); and a jump that lands exactly on a return site
+with the frame's own stack pointer (gcc -O0 can make setjmp's second return branch
+to the instruction after `call f()`) counts as f's return, once.
 Other signals go to the tracee unchanged. Wake-ups: SIGCHLD has a handler and the
 engine's pipe is the wakeup fd (signal.set_wakeup_fd), which the session's selector
 watches; poll() then drains waitpid(WNOHANG | __WALL).
@@ -37,7 +44,7 @@ import signal
 from typing import Any, Callable, Optional
 
 from . import syscalls as sc
-from .breakpoints import Breakpoints, exe_path
+from .breakpoints import Breakpoints, executable_ranges, exe_path
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 TRACE_OPTIONS = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_EXITKILL
@@ -60,6 +67,9 @@ class PtraceEngine:
         self.mem: Optional[sc.Memory] = None
         self.bps: Optional[Breakpoints] = None
         self.regs = sc.UserRegs()
+        # .return probes: return site -> [(tid, rsp after the return, probes, module)], oldest first
+        self.pending: dict[int, list[tuple[int, int, list[Any], Any]]] = {}
+        self._xranges: list[tuple[int, int]] = []
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
@@ -197,6 +207,8 @@ class PtraceEngine:
             self.mem.close()
         self.mem = None
         self.bps = None
+        self.pending.clear()
+        self._xranges = []
         if exe_path(self.pid) not in self.paths:
             return
         self.mem = sc.Memory(self.pid)
@@ -208,17 +220,30 @@ class PtraceEngine:
         regs.rip = addr
         sc.setregs(self.pid, regs)
         assert self.bps is not None
+        tid = self.pid
+        returned = self._take_return(addr, tid, regs.rsp) if addr in self.pending else None
+        probes = self.bps.probes.get(addr, ())
+        entries = [p for p in probes if p.spec.params.get("kind") != "return"]
+        rets = [p for p in probes if p.spec.params.get("kind") == "return"]
+        if rets:
+            self._push_return(tid, regs.rsp, rets, self.bps.module[addr])
         ctx = self.session.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.extra["module"] = self.bps.module[addr]     # for usymname/probefunc (fn_uregs.py)
         ctx.pid = ctx.tid = self.pid
         ctx.regs = regs
         ctx.memory = self.mem
         ctx.user_mode = True
-        ctx.is_return = False
         try:
-            for p in self.bps.probes[addr]:
-                self.fire(p)
+            if returned is not None:          # the return first: it happened before this instruction
+                ctx.is_return = True
+                ctx.extra["module"] = returned[1]
+                for p in returned[0]:
+                    self.fire(p)
+            if entries:
+                ctx.is_return = False
+                ctx.extra["module"] = self.bps.module[addr]   # for usymname/probefunc (fn_uregs.py)
+                for p in entries:
+                    self.fire(p)
         finally:
             ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
             ctx.extra.pop("module", None)
@@ -226,9 +251,77 @@ class PtraceEngine:
             return                           # stopped at the probe address; stop() detaches
         self._step_over(addr)
 
+    # --- .return probes --------------------------------------------------------------
+    # At the function's entry (its first instruction, where the int3 of a .return probe
+    # is: process.py resolves .return to the entry pc) [rsp] holds the return address.
+    # No stack rewriting: an int3 goes at that return site, and a pending entry (tid,
+    # rsp after the ret = rsp at entry + 8, probes) waits for it. A hit there with that
+    # rsp is the return. Frames skipped by longjmp or exceptions are found as the kernel's
+    # uretprobes find them (cleanup_return_instances): a pending entry whose frame lies
+    # below the stack pointer of a new call or a return of the same thread is dead and
+    # dropped, never fired. Recursion: one entry per frame, told apart by rsp; no cap.
+    def _push_return(self, tid: int, rsp: int, probes: list[Any], module: Any) -> None:
+        assert self.mem is not None and self.bps is not None
+        after = rsp + 8
+        self._drop_dead(tid, after)           # frames at or below this call's are gone
+        try:
+            raw = self.mem.read(rsp, 8)
+        except OSError:
+            return
+        if len(raw) != 8:
+            return
+        site = int.from_bytes(raw, "little")
+        if not self._executable(site):        # an unusual stack: never plant an int3 in data
+            return
+        try:
+            if not self.bps.add(site):
+                return
+        except OSError:
+            return
+        self.pending.setdefault(site, []).append((tid, after, probes, module))
+
+    def _take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any]]:
+        """The probes (and module) of the frame returning to `addr` with this rsp, if any;
+        that entry and every dead one of the thread (rsp above theirs) are dropped."""
+        got = None
+        for t, after, probes, module in self.pending.get(addr, ()):
+            if t == tid and after == rsp:
+                got = (probes, module)
+        self._drop_dead(tid, rsp)
+        return got
+
+    def _drop_dead(self, tid: int, rsp: int) -> None:
+        """Drop the thread's pending returns whose frames are not above `rsp` (their
+        rsp-after-return <= rsp); a return site nobody waits for loses its int3."""
+        assert self.bps is not None
+        for site in list(self.pending):
+            lst = self.pending[site]
+            keep = [e for e in lst if e[0] != tid or e[1] > rsp]
+            if len(keep) == len(lst):
+                continue
+            if keep:
+                self.pending[site] = keep
+            else:
+                del self.pending[site]
+                if site not in self.bps.probes:
+                    try:
+                        self.bps.remove(site)
+                    except OSError:
+                        pass
+
+    def _executable(self, addr: int) -> bool:
+        for lo, hi in self._xranges:
+            if lo <= addr < hi:
+                return True
+        self._xranges = executable_ranges(self.pid)      # a new mapping (dlopen): look again
+        return any(lo <= addr < hi for lo, hi in self._xranges)
+
     def _step_over(self, addr: int) -> None:
         """Execute the displaced instruction in place: lift the int3, single-step, re-arm."""
         assert self.bps is not None
+        if addr not in self.bps.saved:       # a return site whose int3 just went: nothing to step over
+            self._resume()
+            return
         self.bps.lift(addr)
         pending = 0
         sc.singlestep(self.pid)
