@@ -59,8 +59,8 @@ LANGUAGE = [
     ("operators: arithmetic, bit ops, shifts, comparisons, `&&`, `||`, `!`, ternary, `.`, `.=`, "
      "compound assignment, `++`/`--`", "works"),
     ("`in` membership, with `*` wildcards", "works"),
-    ("regex `=~`/`!~` with `matched(n)`, `matched_str()`, `ngroups()`", "partial: Python's `re` after "
-     "translating POSIX classes; leftmost-first instead of POSIX leftmost-longest alternation"),
+    ("regex `=~`/`!~` with `matched(n)`, `matched_str()`, `ngroups()`", "works (POSIX ERE, leftmost-longest, "
+     "through the `regex` package's POSIX mode)"),
     ("statistics `<<<`, `@count @sum @min @max @avg @variance`, `@hist_linear`, `@hist_log`", "works"),
     ("`printf`/`sprintf` with all stap conversions and flags; `print`, `println`, `printd`, "
      "`printdln`, `sprint`, `sprintln`", "works"),
@@ -75,8 +75,6 @@ LANGUAGE = [
 KNOWN_DIFFERENCES = [
     "`runtime` in preprocessor conditions answers `\"dyninst\"` (stap's user-space runtime), not "
     "`\"kernel\"`, so scripts pick their user-space branches.",
-    "Regular expressions use Python's `re` (leftmost-first) after translating POSIX classes; stap's "
-    "DFA is POSIX leftmost-longest, which differs only for alternations whose branches overlap.",
     "The `(similar: ...)` suggestions in unresolved-function and probe-point messages come from what "
     "uprobe-py offers, not from stap's whole kernel tapset library.",
     "With no target, context functions (`pid()`, `execname()`, ...) describe the uprobe-py process, "
@@ -84,7 +82,8 @@ KNOWN_DIFFERENCES = [
     "`@hist_linear` arguments that stap's runtime would refuse at start-up are refused at pass 2.",
     "`get_cycles()` counts nanoseconds (Python has no `rdtsc`); `printk`, `ftrace`, `system` are "
     "carried out from user space (see `man 3stap function::NAME` notes in builtins/).",
-    "`foreach` over an unsorted array visits keys in insertion order (stap: hash order).",
+    "Unsorted `foreach` visits keys in insertion order, and a sorted one reorders the array in "
+    "place, as stap's map does; ties in a sort keep insertion order.",
     "Tapset files (`/usr/share/systemtap/tapset/*.stp`) parse with `uprobe-py -p1`; stap refuses to "
     "run a tapset file directly.",
 ]
