@@ -69,6 +69,7 @@ class PtraceEngine:
         self.regs = sc.UserRegs()
         # .return probes: return site -> [(tid, rsp after the return, probes, module)], oldest first
         self.pending: dict[int, list[tuple[int, int, list[Any], Any]]] = {}
+        self.split: dict[int, tuple[list[Any], list[Any]]] = {}
         self._xranges: list[tuple[int, int]] = []
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
@@ -215,6 +216,10 @@ class PtraceEngine:
         self.bps = Breakpoints(self.mem)
         self.bps.plan(self.pid, self.probes)
         self.bps.insert_all()
+        # per address, decided once: the entry/statement probes and the .return probes
+        self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
+                             [p for p in ps if p.spec.params.get("kind") == "return"])
+                      for addr, ps in self.bps.probes.items()}
 
     def _hit(self, addr: int, regs: sc.UserRegs) -> None:
         regs.rip = addr
@@ -222,9 +227,7 @@ class PtraceEngine:
         assert self.bps is not None
         tid = self.pid
         returned = self._take_return(addr, tid, regs.rsp) if addr in self.pending else None
-        probes = self.bps.probes.get(addr, ())
-        entries = [p for p in probes if p.spec.params.get("kind") != "return"]
-        rets = [p for p in probes if p.spec.params.get("kind") == "return"]
+        entries, rets = self.split.get(addr, ((), ()))
         if rets:
             self._push_return(tid, regs.rsp, rets, self.bps.module[addr])
         ctx = self.session.ctx
