@@ -1,0 +1,1 @@
+int up_probe(void) { return 42; }
