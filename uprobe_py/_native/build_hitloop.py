@@ -7,10 +7,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 ffi = FFI()
 ffi.cdef("""
-int up_probe(void);
+struct user_regs_struct {
+    unsigned long long r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi,
+                       orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+#define UP_TIMEOUT 0
+#define UP_TRAP 1
+#define UP_STOP 2
+#define UP_INTR 3
+#define UP_NOCHILD 4
+int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *status, int *who);
+int up_resume(int pid, struct user_regs_struct *regs, int sig);
+int up_getregs(int pid, struct user_regs_struct *regs);
+int up_setregs(int pid, struct user_regs_struct *regs);
+int up_cont(int pid, int sig);
 """)
 with open(os.path.join(HERE, "hitloop.c")) as f:
-    ffi.set_source("uprobe_py._native._hitloop", f.read(), extra_compile_args=["-O2"])
+    ffi.set_source("uprobe_py._native._hitloop", "#include <sys/user.h>\n" + f.read(),
+                   extra_compile_args=["-O2"])
 
 if __name__ == "__main__":
     ffi.compile(verbose=True)

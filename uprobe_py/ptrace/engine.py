@@ -41,10 +41,15 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any, Callable, Optional
 
+from . import hitwait
+from .affinity import Pinning
 from . import syscalls as sc
 from .breakpoints import Breakpoints, executable_ranges, exe_path
+from .relocate import SLOT_SIZE, Plan, call_target, plan
+from .scratch import Scratch, ScratchError
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 TRACE_OPTIONS = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_EXITKILL
@@ -66,9 +71,13 @@ class PtraceEngine:
         self.running = False          # tracee resumed (not in a ptrace-stop)
         self.mem: Optional[sc.Memory] = None
         self.bps: Optional[Breakpoints] = None
-        self.regs = sc.UserRegs()
-        # .return probes: return site -> [(tid, rsp after the return, probes, module)], oldest first
-        self.pending: dict[int, list[tuple[int, int, list[Any], Any]]] = {}
+        self.scratch: Optional[Scratch] = None
+        self.plans: dict[int, Plan] = {}        # probe address / return site -> how to get past it
+        self.slots: dict[int, int] = {}         # address -> its out-of-line slot (plan "slot")
+        self.deferred: list[int] = []           # signals that arrived while a scratch page was mapped
+        self.regs = hitwait.REGS
+        # .return probes: return site -> [(tid, rsp after the return, probes, module, entry values)]
+        self.pending: dict[int, list[tuple[int, int, list[Any], Any, list[Any]]]] = {}
         self.split: dict[int, tuple[list[Any], list[Any]]] = {}
         self._xranges: list[tuple[int, int]] = []
         self._r, self._w = os.pipe()
@@ -76,6 +85,8 @@ class PtraceEngine:
         os.set_blocking(self._w, False)
         self._old_chld: Any = None
         self._old_wakeup: Optional[int] = -1
+        self.hits = 0
+        self.pinning = Pinning()
 
     # --- the Engine protocol ---------------------------------------------------------
     def start(self, now: float) -> None:
@@ -89,11 +100,11 @@ class PtraceEngine:
         self.pid = child.pid
         self.attached = True
         self.running = True
-        # The wake-up must come from the C-level signal handler: a Python handler alone can
-        # be left pending when SIGCHLD lands between the last bytecode and epoll_wait (a lost
-        # wake-up, seen here as a rare hang). So the pipe is also the process's wakeup fd
-        # (the session sets none; its SIGINT/SIGTERM handlers run as before, and a byte
-        # they write here costs one empty poll).
+        # Between polls (handlers of other engines, the session's select) a stop is announced
+        # by SIGCHLD: its handler must be the C-level one that writes the wakeup fd (a Python
+        # handler alone can be left pending when SIGCHLD lands between the last bytecode and
+        # epoll_wait: a lost wake-up). Inside poll, SIGCHLD is blocked and waited for in C
+        # (hitwait.py), so a hit costs no handler at all.
         self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
         try:
             self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
@@ -108,15 +119,33 @@ class PtraceEngine:
         return [self._r]
 
     def poll(self, now: float) -> None:
+        """Handle the tracee's stops until none is pending and the session has something
+        else to do: its next deadline (`session.poll_deadline`), a signal, or exit."""
         try:
             os.read(self._r, 4096)
         except BlockingIOError:
             pass
+        deadline = getattr(self.session, "poll_deadline", 0.0)
         while self.attached and not self.session.exit_requested:
-            st = self._wait(os.WNOHANG)
-            if st is None:
+            if deadline is None:
+                timeout_ns = -1 if hitwait.NATIVE else 50_000_000
+            else:
+                timeout_ns = max(0, int((deadline - time.monotonic()) * 1e9))
+            kind, st, who = hitwait.wait(self.pid, timeout_ns, self.regs)
+            if kind == hitwait.TRAP:
+                self.running = False
+                self._trap(who)
+            elif kind == hitwait.STOP:
+                if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+                    self._gone(st)
+                    return
+                self.running = False
+                self._handle(st)
+            elif kind == hitwait.NOCHILD:
+                self._gone(None)
                 return
-            self._handle(st)
+            else:                           # TIMEOUT, INTR: back to the session
+                return
 
     def stop(self) -> None:
         """Session end: breakpoints out, tracee detached (running on), handler restored."""
@@ -124,6 +153,7 @@ class PtraceEngine:
             if self.attached:
                 self._detach()
         finally:
+            self.pinning.release(tracee_alive=False)     # the tracer's own mask (if still set)
             if self._old_chld is not None:
                 if self._old_wakeup is not None:
                     signal.set_wakeup_fd(self._old_wakeup)
@@ -167,10 +197,25 @@ class PtraceEngine:
         self.running = False
         return st
 
+    def _wait_trap(self) -> Optional[int]:
+        """Wait for the tracee's next SIGTRAP stop (a scratch page's mmap); other signals are
+        kept for later delivery. None when it ended."""
+        while True:
+            st = self._wait(0)
+            if st is None:
+                return None
+            sig, event = os.WSTOPSIG(st), st >> 16
+            if sig == signal.SIGTRAP and event == 0:
+                return st
+            if event == 0:
+                self.deferred.append(sig)
+            sc.cont(self.pid, 0)
+
     def _gone(self, status: Optional[int]) -> None:
         """The tracee exited: hand the status to the TargetCommand (reaped once) and end the session."""
         self.attached = False
         self.running = False
+        self.pinning.release(tracee_alive=False)
         child = getattr(self.session, "child", None)
         if child is not None and status is not None and child.status is None:
             child.status = status
@@ -181,6 +226,7 @@ class PtraceEngine:
         self.running = True
 
     def _handle(self, st: int) -> None:
+        """A stop that is not a SIGTRAP signal stop (those go to _trap)."""
         sig = os.WSTOPSIG(st)
         event = st >> 16
         if event == sc.PTRACE_EVENT_EXEC:
@@ -192,15 +238,16 @@ class PtraceEngine:
                 self.running = True
             else:                            # an interrupt stop nobody waits for
                 self._resume()
-        elif sig == signal.SIGTRAP and self.bps is not None:
-            regs = sc.getregs(self.pid, self.regs)
-            addr = regs.rip - 1
-            if addr in self.bps.saved:
-                self._hit(addr, regs)
-            else:
-                self._resume(sig)
         else:
             self._resume(sig)
+
+    def _trap(self, tid: int) -> None:
+        regs = self.regs
+        addr = regs.rip - 1
+        if self.bps is not None and addr in self.bps.saved:
+            self._hit(addr, regs, tid)
+        else:
+            self._resume(signal.SIGTRAP)     # the program's own SIGTRAP
 
     def _on_exec(self) -> None:
         """A new image: breakpoints go into it when it is a probed binary."""
@@ -208,6 +255,9 @@ class PtraceEngine:
             self.mem.close()
         self.mem = None
         self.bps = None
+        self.scratch = None
+        self.plans.clear()
+        self.slots.clear()
         self.pending.clear()
         self._xranges = []
         if exe_path(self.pid) not in self.paths:
@@ -215,33 +265,62 @@ class PtraceEngine:
         self.mem = sc.Memory(self.pid)
         self.bps = Breakpoints(self.mem)
         self.bps.plan(self.pid, self.probes)
+        self.scratch = Scratch(self.pid, self.mem, self._wait_trap)
+        for addr in self.bps.probes:         # decided before any int3 is in the code
+            self._prepare(addr)
         self.bps.insert_all()
+        self.pinning.pin(self.pid)           # hits are round trips: keep both on one CPU
         # per address, decided once: the entry/statement probes and the .return probes
         self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
                              [p for p in ps if p.spec.params.get("kind") == "return"])
                       for addr, ps in self.bps.probes.items()}
 
-    def _hit(self, addr: int, regs: sc.UserRegs) -> None:
+    def _prepare(self, addr: int) -> None:
+        """How a hit at `addr` gets past the displaced instruction (relocate.py), and its slot."""
+        assert self.mem is not None and self.bps is not None and self.scratch is not None
+        code = bytearray(self.mem.read(addr, 16))
+        for a, orig in self.bps.saved.items():      # our own int3s inside those bytes
+            if addr <= a < addr + len(code):
+                code[a - addr] = orig[0]
+        p = plan(addr, bytes(code))
+        if p.kind == "slot":
+            try:
+                slot = self.scratch.slot(addr, SLOT_SIZE)
+                body = p.slot_code(slot) if slot is not None else None
+                if body is None:
+                    p.kind = "step"
+                else:
+                    self.mem.write(slot, body)
+                    self.slots[addr] = slot
+            except (OSError, ScratchError):
+                p.kind = "step"
+        self.plans[addr] = p
+
+    def _hit(self, addr: int, regs: Any, tid: int) -> None:
+        self.hits += 1
         regs.rip = addr
-        sc.setregs(self.pid, regs)
         assert self.bps is not None
-        tid = self.pid
         returned = self._take_return(addr, tid, regs.rsp) if addr in self.pending else None
         entries, rets = self.split.get(addr, ((), ()))
-        if rets:
-            self._push_return(tid, regs.rsp, rets, self.bps.module[addr])
         ctx = self.session.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid = ctx.tid = self.pid
+        ctx.pid = self.pid
+        ctx.tid = tid
         ctx.regs = regs
         ctx.memory = self.mem
         ctx.user_mode = True
         try:
+            if rets:
+                ctx.is_return = False
+                ctx.extra["module"] = self.bps.module[addr]
+                self._push_return(tid, regs.rsp, rets, self.bps.module[addr], ctx)
             if returned is not None:          # the return first: it happened before this instruction
                 ctx.is_return = True
                 ctx.extra["module"] = returned[1]
-                for p in returned[0]:
+                for p, value in zip(returned[0], returned[2]):
+                    ctx.extra["entry_values"] = value
                     self.fire(p)
+                ctx.extra.pop("entry_values", None)
             if entries:
                 ctx.is_return = False
                 ctx.extra["module"] = self.bps.module[addr]   # for usymname/probefunc (fn_uregs.py)
@@ -251,8 +330,37 @@ class PtraceEngine:
             ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
             ctx.extra.pop("module", None)
         if self.session.exit_requested:
-            return                           # stopped at the probe address; stop() detaches
-        self._step_over(addr)
+            hitwait.setregs(self.pid, regs)   # stopped at the probe address; stop() detaches
+            return
+        self._continue(addr, regs)
+
+    def _continue(self, addr: int, regs: Any) -> None:
+        """Past the displaced instruction with one resume (or the single-step fallback)."""
+        p = self.plans.get(addr)
+        kind = p.kind if p is not None else "step"
+        if kind == "slot":
+            regs.rip = self.slots[addr]
+        elif kind == "jump":
+            regs.rip = p.target               # type: ignore[union-attr]
+        elif kind == "call":
+            assert p is not None and self.mem is not None
+            target = call_target(p, regs, self.mem.read)
+            if target is None:
+                kind = "step"
+            else:
+                sp = (regs.rsp - 8) & 0xFFFFFFFFFFFFFFFF
+                try:
+                    self.mem.write(sp, (addr + p.length).to_bytes(8, "little"))
+                    regs.rsp = sp
+                    regs.rip = target
+                except OSError:
+                    kind = "step"
+        if kind == "step":
+            hitwait.setregs(self.pid, regs)
+            self._step_over(addr)
+            return
+        hitwait.resume(self.pid, regs, self.deferred.pop(0) if self.deferred else 0)
+        self.running = True
 
     # --- .return probes --------------------------------------------------------------
     # At the function's entry (its first instruction, where the int3 of a .return probe
@@ -263,7 +371,7 @@ class PtraceEngine:
     # uretprobes find them (cleanup_return_instances): a pending entry whose frame lies
     # below the stack pointer of a new call or a return of the same thread is dead and
     # dropped, never fired. Recursion: one entry per frame, told apart by rsp; no cap.
-    def _push_return(self, tid: int, rsp: int, probes: list[Any], module: Any) -> None:
+    def _push_return(self, tid: int, rsp: int, probes: list[Any], module: Any, ctx: Any) -> None:
         assert self.mem is not None and self.bps is not None
         after = rsp + 8
         self._drop_dead(tid, after)           # frames at or below this call's are gone
@@ -277,19 +385,23 @@ class PtraceEngine:
         if not self._executable(site):        # an unusual stack: never plant an int3 in data
             return
         try:
+            if site not in self.plans:
+                self._prepare(site)
             if not self.bps.add(site):
                 return
         except OSError:
             return
-        self.pending.setdefault(site, []).append((tid, after, probes, module))
+        # what the probes' @entry expressions need, evaluated now (see semantic/codegen)
+        values = [p.entry_saver(ctx) if getattr(p, "entry_saver", None) else None for p in probes]
+        self.pending.setdefault(site, []).append((tid, after, probes, module, values))
 
-    def _take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any]]:
-        """The probes (and module) of the frame returning to `addr` with this rsp, if any;
-        that entry and every dead one of the thread (rsp above theirs) are dropped."""
+    def _take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any, list[Any]]]:
+        """The probes, module and entry values of the frame returning to `addr` with this rsp,
+        if any; that entry and every dead one of the thread (rsp above theirs) are dropped."""
         got = None
-        for t, after, probes, module in self.pending.get(addr, ()):
+        for t, after, probes, module, values in self.pending.get(addr, ()):
             if t == tid and after == rsp:
-                got = (probes, module)
+                got = (probes, module, values)
         self._drop_dead(tid, rsp)
         return got
 
@@ -355,10 +467,10 @@ class PtraceEngine:
                 return
             s, event = os.WSTOPSIG(st), st >> 16
             if event == 0 and s == signal.SIGTRAP and self.bps is not None:
-                regs = sc.getregs(self.pid, self.regs)
+                regs = hitwait.getregs(self.pid, self.regs)
                 if regs.rip - 1 in self.bps.saved:   # stopped on a breakpoint: undo the int3's step
                     regs.rip -= 1
-                    sc.setregs(self.pid, regs)
+                    hitwait.setregs(self.pid, regs)
                 else:
                     sig = s
             elif event == 0:
@@ -368,6 +480,7 @@ class PtraceEngine:
                 self.bps.remove_all()
             except OSError:
                 pass
+        self.pinning.release()               # the target's own CPU mask back
         try:
             sc.detach(self.pid, sig)
         except sc.PtraceError:

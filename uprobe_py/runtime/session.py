@@ -51,6 +51,8 @@ class Session:
         os.set_blocking(self._wake_r, False)
 
     # --- the interface built-ins use ---------------------------------------
+    poll_deadline: Optional[float] = 0.0     # see loop(): how long an engine's poll may wait
+
     def request_exit(self) -> None:
         self.exit_requested = True
 
@@ -161,21 +163,13 @@ class Session:
             for fd in eng.filenos():
                 sel.register(fd, selectors.EVENT_READ, eng)
         deadline = time.monotonic() + self.opts.timeout if self.opts.timeout else None
+        may_block = sum(1 for eng in self.engines if eng.filenos()) <= 1
         now = time.monotonic()
         for eng in self.engines:
             eng.start(now)
         try:
             while not self.exit_requested:
-                now = time.monotonic()
-                timeout: Optional[float] = None
-                for eng in self.engines:
-                    t = eng.next_timeout(now)
-                    if t is not None and (timeout is None or t < timeout):
-                        timeout = t
-                if deadline is not None:
-                    left = max(0.0, deadline - now)
-                    timeout = left if timeout is None else min(timeout, left)
-                events = sel.select(timeout)
+                events = sel.select(self._timeout(time.monotonic(), deadline))
                 for key, _ in events:
                     if key.fileobj == self._wake_r:
                         try:
@@ -185,6 +179,13 @@ class Session:
                     elif key.fileobj == child_fd and self.child is not None and self.child.reap():
                         self.exit_requested = True
                 now = time.monotonic()
+                # how long an engine's poll may wait for its own events (the ptrace engine
+                # waits in C): until the next deadline, and not at all when others have fds
+                if may_block:
+                    timeout = self._timeout(now, deadline)
+                    self.poll_deadline = None if timeout is None else now + timeout
+                else:
+                    self.poll_deadline = now
                 for eng in self.engines:
                     if self.exit_requested:
                         break
@@ -196,6 +197,18 @@ class Session:
             for eng in self.engines:
                 eng.stop()
             sel.close()
+
+    def _timeout(self, now: float, deadline: Optional[float]) -> Optional[float]:
+        """Seconds until the engines' next deadline or -T's, None for none."""
+        timeout: Optional[float] = None
+        for eng in self.engines:
+            t = eng.next_timeout(now)
+            if t is not None and (timeout is None or t < timeout):
+                timeout = t
+        if deadline is not None:
+            left = max(0.0, deadline - now)
+            timeout = left if timeout is None else min(timeout, left)
+        return timeout
 
     def stop_target(self) -> None:
         if self.child is not None:

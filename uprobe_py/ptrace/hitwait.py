@@ -1,0 +1,103 @@
+"""The two calls of a hit: wait for the tracee's next stop, and resume it with new registers.
+
+`wait(pid, timeout_ns)` returns (kind, status, pid) and, for a SIGTRAP stop, has read the
+registers into `REGS`; `resume(pid, REGS, sig)` writes them back and continues. They come
+from the C extension built at install time (uprobe_py/_native/hitloop.c: SIGCHLD waited
+for with sigtimedwait, so a hit costs no signal handler and no Python-level wake-up); when
+the extension is missing (running from a source tree without `pip install`), the same
+calls are made from Python, slower. `REGS` is one register block reused for every hit;
+its fields have the names of struct user_regs_struct.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+from . import syscalls as sc
+
+TIMEOUT, TRAP, STOP, INTR, NOCHILD = 0, 1, 2, 3, 4
+
+try:
+    from .._native._hitloop import ffi as _ffi, lib as _lib    # type: ignore[import-not-found]
+except ImportError:                                             # pragma: no cover - no build
+    _ffi = _lib = None
+
+NATIVE = _lib is not None
+
+
+def new_regs() -> Any:
+    return _ffi.new("struct user_regs_struct *") if NATIVE else sc.UserRegs()
+
+
+REGS = new_regs()
+
+if NATIVE:
+    _status = _ffi.new("int *")
+    _who = _ffi.new("int *")
+
+    def wait(pid: int, timeout_ns: int, regs: Any = REGS) -> tuple[int, int, int]:
+        kind = _lib.up_wait(pid, timeout_ns, regs, _status, _who)
+        return kind, _status[0], _who[0]
+
+    def resume(pid: int, regs: Any = REGS, sig: int = 0) -> None:
+        r = _lib.up_resume(pid, regs, sig)
+        if r:
+            raise sc.PtraceError("PTRACE_CONT", pid, -r)
+
+    def getregs(pid: int, regs: Any = REGS) -> Any:
+        r = _lib.up_getregs(pid, regs)
+        if r:
+            raise sc.PtraceError("PTRACE_GETREGS", pid, -r)
+        return regs
+
+    def setregs(pid: int, regs: Any = REGS) -> None:
+        r = _lib.up_setregs(pid, regs)
+        if r:
+            raise sc.PtraceError("PTRACE_SETREGS", pid, -r)
+
+    def copy_regs(regs: Any) -> Any:
+        new = _ffi.new("struct user_regs_struct *")
+        new[0] = regs[0]
+        return new
+else:
+    _CHLD = {signal.SIGCHLD}
+
+    def wait(pid: int, timeout_ns: int, regs: Any = REGS) -> tuple[int, int, int]:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _CHLD)
+        try:
+            while True:
+                try:
+                    who, st = os.waitpid(pid, os.WNOHANG | sc.WALL)
+                except ChildProcessError:
+                    return NOCHILD, 0, 0
+                except InterruptedError:
+                    return INTR, 0, 0
+                if who:
+                    if os.WIFSTOPPED(st) and os.WSTOPSIG(st) == signal.SIGTRAP and st >> 16 == 0:
+                        try:
+                            sc.getregs(who, regs)
+                            return TRAP, st, who
+                        except sc.PtraceError:
+                            pass
+                    return STOP, st, who
+                if timeout_ns == 0:
+                    return TIMEOUT, 0, 0
+                got = signal.sigtimedwait(_CHLD, timeout_ns / 1e9 if timeout_ns > 0 else 1e9)
+                if got is None and timeout_ns > 0:
+                    return TIMEOUT, 0, 0
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def resume(pid: int, regs: Any = REGS, sig: int = 0) -> None:
+        sc.setregs(pid, regs)
+        sc.cont(pid, sig)
+
+    def getregs(pid: int, regs: Any = REGS) -> Any:
+        return sc.getregs(pid, regs)
+
+    def setregs(pid: int, regs: Any = REGS) -> None:
+        sc.setregs(pid, regs)
+
+    def copy_regs(regs: Any) -> Any:
+        return sc.UserRegs.from_buffer_copy(regs)
