@@ -392,8 +392,20 @@ class PtraceEngine:
         except OSError:
             return
         # what the probes' @entry expressions need, evaluated now (see semantic/codegen)
-        values = [p.entry_saver(ctx) if getattr(p, "entry_saver", None) else None for p in probes]
+        values = [self._save_entry(p, ctx) for p in probes]
         self.pending.setdefault(site, []).append((tid, after, probes, module, values))
+
+    def _save_entry(self, probe: Any, ctx: Any) -> Any:
+        """A .return probe's `entry_saver(ctx)` (its @entry values), run at the entry hit."""
+        saver = getattr(probe, "entry_saver", None)
+        if saver is None:
+            return None
+        from ..runtime.errors import StapRuntimeError
+        try:
+            return saver(ctx)
+        except StapRuntimeError as e:      # reported now; the return handler then sees None
+            self.session.report_error(e)
+            return None
 
     def _take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any, list[Any]]]:
         """The probes, module and entry values of the frame returning to `addr` with this rsp,
