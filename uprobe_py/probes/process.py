@@ -30,7 +30,7 @@ PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", 
                   "statement", "syscall", "thread"]
 FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
 LATER = {"label": "issue 3", "callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
-         "maxactive": "issue 3", "nearest": "issue 3", "absolute": "issue 3", "library": "issue 3",
+         "maxactive": "issue 3", "nearest": "issue 3", "absolute": "issue 3",
          "plt": "issue 4", "mark": "issue 4", "provider": "issue 4", "begin": "issue 4", "end": "issue 4",
          "syscall": "issue 4", "thread": "issue 4", "insn": "issue 4"}
 
@@ -104,6 +104,8 @@ class ProcessFamily:
         first = components[0]
         if len(components) < 2:
             raise ProbeResolveError("probe point mismatch (similar: end, plt, insn, mark, begin)", first.tok)
+        if components[1].name == "library":
+            return self._resolve_library(components, tok)
         kind_c = components[1]
         if kind_c.name not in ("function", "statement"):
             if kind_c.name in LATER:
@@ -122,6 +124,48 @@ class ProcessFamily:
             specs += self._resolve_in(path, components, kind_c.name == "statement", kind_c.arg.value, flags)
         if not specs:
             raise ProbeResolveError(self._no_match)
+        return specs
+
+    def _resolve_library(self, components: list[Any], tok: Token) -> list[ProbeSpec]:
+        """process("PATH").library("LIB").function/statement(...): the rest of the point
+        resolved in each library LIB names (a path, or a glob over the libraries PATH loads
+        at start, matched by file name or full path); pp names the library as a process."""
+        import fnmatch
+
+        from ..elf.needed import needed_libraries
+        lib_c = components[1]
+        if lib_c.arg is None or not isinstance(lib_c.arg.value, str) or len(components) < 3:
+            raise ProbeResolveError("probe point mismatch", lib_c.tok)
+        kind_c = components[2]
+        if kind_c.name not in ("function", "statement"):
+            if kind_c.name in LATER:
+                raise ProbeResolveError(f"process.library.{kind_c.name} probes are not available yet in "
+                                        f"uprobe-py ({LATER[kind_c.name]})", kind_c.tok)
+            raise ProbeResolveError("probe point mismatch", kind_c.tok)
+        if kind_c.arg is None or not isinstance(kind_c.arg.value, str):
+            raise ProbeResolveError(f"{kind_c.name}(NUMBER) process probes are not available yet in uprobe-py",
+                                    kind_c.tok)
+        flags = self._suffixes(components[3:], kind_c.name == "statement")
+        pattern = lib_c.arg.value
+        specs: list[ProbeSpec] = []
+        for exe in self._paths(components[0]):
+            if "/" in pattern:
+                libs = sorted({os.path.realpath(p) for p in glob.glob(pattern)}) if any(
+                    c in pattern for c in "*?[") else [os.path.realpath(pattern)]
+            else:
+                libs = [lib for lib in needed_libraries(exe)
+                        if fnmatch.fnmatchcase(os.path.basename(lib), pattern) or fnmatch.fnmatchcase(lib, pattern)]
+            for lib in libs:
+                if not os.path.isfile(lib):
+                    raise ProbeResolveError(f"cannot find library '{pattern}'")
+                prefix = f'process("{exe}").library("{lib}")'
+                got = self._resolve_in(lib, [components[0], *components[2:]], kind_c.name == "statement",
+                                       kind_c.arg.value, flags, derived_prefix=prefix)
+                for spec in got:
+                    spec.params["process"] = exe         # armed only in processes running exe
+                specs += got
+        if not specs:
+            raise ProbeResolveError(getattr(self, "_no_match", "no match"))
         return specs
 
     # --- pieces ------------------------------------------------------------------
@@ -160,7 +204,7 @@ class ProcessFamily:
         return [find_executable(name)]
 
     def _resolve_in(self, path: str, components: list[Any], statement: bool, pattern: str,
-                    flags: set[str]) -> list[ProbeSpec]:
+                    flags: set[str], derived_prefix: str = "") -> list[ProbeSpec]:
         from ..elf.image import is_elf, script_interpreter
         from ..elf.query import Query, QueryError, parse_spec
         self._no_match = "no match"
@@ -192,7 +236,7 @@ class ProcessFamily:
         out = []
         for s in sites:
             pp = f'process("{path}").{kind_name}("{s.pp_func}"){suffix}'
-            derived = ".".join([f'process("{path}")', f'{kind_name}("{s.canon}")']
+            derived = ".".join([derived_prefix or f'process("{path}")', f'{kind_name}("{s.canon}")']
                                + [_component_text(c) for c in components[2:]])
             off = img.offset_of(s.addr)
             out.append(ProbeSpec("process", pp, {

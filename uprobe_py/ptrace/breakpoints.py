@@ -11,11 +11,13 @@ return sites the engine adds at run time (`add`/`remove`) share `saved` with the
 from __future__ import annotations
 
 import os
+import struct
 from typing import Any, Optional
 
 from .syscalls import Memory
 
 INT3 = b"\xcc"
+AT_ENTRY = 9
 
 
 def load_base(pid: int, path: str) -> Optional[int]:
@@ -54,6 +56,20 @@ def executable_ranges(pid: int) -> list[tuple[int, int]]:
     except OSError:
         pass
     return out
+
+
+def auxv_entry(pid: int) -> int:
+    """The program's entry point (AT_ENTRY of /proc/PID/auxv), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/auxv", "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    for i in range(0, len(data) - 15, 16):
+        key, value = struct.unpack_from("<QQ", data, i)
+        if key == AT_ENTRY:
+            return value
+    return 0
 
 
 def exe_path(pid: int) -> str:

@@ -47,7 +47,7 @@ from typing import Any, Callable, Optional
 from . import hitwait
 from .affinity import Pinning
 from . import syscalls as sc
-from .breakpoints import Breakpoints, executable_ranges, exe_path
+from .breakpoints import Breakpoints, auxv_entry, executable_ranges, exe_path
 from .relocate import SLOT_SIZE, Plan, call_target, plan
 from .scratch import Scratch, ScratchError
 
@@ -65,7 +65,6 @@ class PtraceEngine:
         self.session = session
         self.probes = sorted(probes, key=lambda p: p.index)
         self.fire = fire
-        self.paths = {p.spec.params["path"] for p in self.probes}
         self.pid = 0
         self.attached = False
         self.running = False          # tracee resumed (not in a ptrace-stop)
@@ -86,6 +85,8 @@ class PtraceEngine:
         self._old_chld: Any = None
         self._old_wakeup: Optional[int] = -1
         self.hits = 0
+        self.entry_bp = 0                       # AT_ENTRY int3 while library probes wait
+        self.unmapped: list[Any] = []           # probes whose module was not mapped at exec
         self.pinning = Pinning()
 
     # --- the Engine protocol ---------------------------------------------------------
@@ -245,35 +246,75 @@ class PtraceEngine:
         regs = self.regs
         addr = regs.rip - 1
         if self.bps is not None and addr in self.bps.saved:
-            self._hit(addr, regs, tid)
+            if addr == self.entry_bp:
+                self._at_entry(addr, regs, tid)
+            else:
+                self._hit(addr, regs, tid)
         else:
             self._resume(signal.SIGTRAP)     # the program's own SIGTRAP
 
     def _on_exec(self) -> None:
-        """A new image: breakpoints go into it when it is a probed binary."""
+        """A new image: breakpoints go into the probed modules it maps. At the exec stop only
+        the program and its dynamic linker are mapped; when probes wait for a library, an
+        int3 at the program's entry point (AT_ENTRY) arms them once ld.so has mapped the
+        libraries the program needs (libraries dlopen()ed later: issue 4)."""
         if self.mem is not None:
             self.mem.close()
         self.mem = None
         self.bps = None
         self.scratch = None
+        self.entry_bp = 0
         self.plans.clear()
         self.slots.clear()
         self.pending.clear()
         self._xranges = []
-        if exe_path(self.pid) not in self.paths:
+        exe = exe_path(self.pid)
+        mine = [p for p in self.probes if p.spec.params.get("process", exe) == exe]
+        if not mine:
             return
-        self.mem = sc.Memory(self.pid)
-        self.bps = Breakpoints(self.mem)
-        self.bps.plan(self.pid, self.probes)
-        self.scratch = Scratch(self.pid, self.mem, self._wait_trap)
+        mem = sc.Memory(self.pid)
+        bps = Breakpoints(mem)
+        missing = bps.plan(self.pid, mine)
+        entry = auxv_entry(self.pid) if missing else 0
+        if not bps.probes and not entry:
+            mem.close()
+            return
+        self.mem, self.bps = mem, bps
+        self.scratch = Scratch(self.pid, mem, self._wait_trap)
+        self.unmapped = [p for p in mine if p.spec.params["path"] in missing]
+        self._arm()
+        if entry and bps.add(entry):
+            self.entry_bp = entry
+
+    def _arm(self) -> None:
+        """int3s in for every planned probe address not yet armed."""
+        assert self.bps is not None
         for addr in self.bps.probes:         # decided before any int3 is in the code
-            self._prepare(addr)
+            if addr not in self.plans:
+                self._prepare(addr)
         self.bps.insert_all()
-        self.pinning.pin(self.pid)           # hits are round trips: keep both on one CPU
+        if self.bps.probes:
+            self.pinning.pin(self.pid)       # hits are round trips: keep both on one CPU
         # per address, decided once: the entry/statement probes and the .return probes
         self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
                              [p for p in ps if p.spec.params.get("kind") == "return"])
                       for addr, ps in self.bps.probes.items()}
+
+    def _at_entry(self, addr: int, regs: Any, tid: int) -> None:
+        """The program's entry point: its libraries are mapped now; arm their probes."""
+        assert self.bps is not None
+        self.entry_bp = 0
+        self.bps.plan(self.pid, self.unmapped)
+        self.unmapped = []
+        if addr in self.bps.probes:          # a probe of its own there: a normal hit
+            self._arm()
+            self._hit(addr, regs, tid)
+            return
+        self.bps.remove(addr)
+        self._arm()
+        regs.rip = addr
+        hitwait.resume(self.pid, regs, 0)
+        self.running = True
 
     def _prepare(self, addr: int) -> None:
         """How a hit at `addr` gets past the displaced instruction (relocate.py), and its slot."""
