@@ -140,6 +140,8 @@ class Elaborator:
         except ProbeResolveError as e:
             if point.optional:
                 return False
+            for msg in e.before:
+                self.errors.append(Diagnostic("semantic error", msg, anchor=first.tok))
             self.errors.append(Diagnostic("semantic error", "while resolving probe point", first.tok))
             self.errors.append(Diagnostic("semantic error", e.msg, e.tok))
             return False

@@ -115,9 +115,11 @@ class ProcessFamily:
             sim = levenshtein_suggest(kind_c.name, set(PROCESS_POINTS), 5)
             raise ProbeResolveError("probe point mismatch" + (f" (similar: {sim})" if sim else ""), kind_c.tok)
         flags = self._suffixes(components[2:], kind_c.name == "statement")
-        if kind_c.arg is None or not isinstance(kind_c.arg.value, str):
-            raise ProbeResolveError(f"{kind_c.name}(NUMBER) process probes are not available yet in uprobe-py",
-                                    kind_c.tok)
+        if kind_c.arg is None:
+            raise ProbeResolveError("probe point mismatch", kind_c.tok)
+        if isinstance(kind_c.arg.value, int):
+            return [spec for path in self._paths(first)
+                    for spec in self._resolve_addr(path, components, kind_c.arg.value, flags)]
         paths = self._paths(first)
         specs: list[ProbeSpec] = []
         for path in paths:
@@ -167,6 +169,33 @@ class ProcessFamily:
         if not specs:
             raise ProbeResolveError(getattr(self, "_no_match", "no match"))
         return specs
+
+    def _resolve_addr(self, path: str, components: list[Any], addr: int, flags: set[str]) -> list[ProbeSpec]:
+        """function(NUMBER) / statement(NUMBER) in one binary (uprobe_py/elf/query_addr.py)."""
+        from ..elf.query_addr import AddressError, function_at, statement_at
+        mod = _module(path) if os.path.isfile(path) else None
+        if mod is None:
+            raise ProbeResolveError("no match")
+        img, index = mod
+        kind_name = components[1].name
+        addr &= (1 << 64) - 1
+        try:
+            site = statement_at(img, index, addr) if kind_name == "statement" else \
+                function_at(img, index, addr, call="call" in flags, ret="return" in flags)
+        except AddressError as e:
+            raise ProbeResolveError("no match", before=[str(e)]) from None
+        if site is None:
+            raise ProbeResolveError("no match")
+        suffix = "".join("." + f for f in FUNCTION_SUFFIXES if f in flags)
+        kind = "statement" if kind_name == "statement" else ("return" if "return" in flags else "entry")
+        off = img.offset_of(site.addr)
+        derived = ".".join([f'process("{path}")', f"{kind_name}({site.addr:#x})"]
+                           + [_component_text(c) for c in components[2:]])
+        return [ProbeSpec("process", f'process("{path}").{kind_name}({addr:#x}){suffix}', {
+            "path": path, "build_id": img.build_id, "relocatable": img.relocatable,
+            "function": site.pp_func.split("@", 1)[0], "addr": site.addr, "offset": off, "kind": kind,
+            "entrypc": site.entrypc, "cu": site.cu, "func_die": site.func_die, "scope_die": site.scope_die,
+            "pc_comment": f"/* pc={img.section_label}+{off:#x} */", "derived_from": derived})]
 
     # --- pieces ------------------------------------------------------------------
     @staticmethod
@@ -233,17 +262,18 @@ class ProcessFamily:
         kind_name = components[1].name
         suffix = "".join("." + f for f in FUNCTION_SUFFIXES if f in flags)
         kind = "statement" if statement else ("return" if "return" in flags else "entry")
+        head = f'process("{path}").{kind_name}("'
+        extra = "".join("." + _component_text(c) for c in components[2:])
+        label, base = img.section_label, img.load_base        # offset_of: vaddr - load_base
+        build_id, relocatable = img.build_id, img.relocatable
         out = []
         for s in sites:
-            pp = f'process("{path}").{kind_name}("{s.pp_func}"){suffix}'
-            derived = ".".join([derived_prefix or f'process("{path}")', f'{kind_name}("{s.canon}")']
-                               + [_component_text(c) for c in components[2:]])
-            off = img.offset_of(s.addr)
-            out.append(ProbeSpec("process", pp, {
-                "path": path, "build_id": img.build_id, "relocatable": img.relocatable,
-                "function": s.pp_func.split("@", 1)[0], "addr": s.addr, "offset": off, "kind": kind,
+            off = s.addr - base
+            out.append(ProbeSpec("process", f'{head}{s.pp_func}"){suffix}', {
+                "path": path, "build_id": build_id, "relocatable": relocatable,
+                "function": s.pp_func.partition("@")[0], "addr": s.addr, "offset": off, "kind": kind,
                 "entrypc": s.entrypc, "cu": s.cu, "func_die": s.func_die, "scope_die": s.scope_die,
-                "pc_comment": f"/* pc={img.section_label}+{off:#x} */", "derived_from": derived}))
+                "pc_comment": f"/* pc={label}+{off:#x} */", "derived_from": f'{head}{s.canon}"){extra}'}))
         return out
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:

@@ -20,10 +20,11 @@ from ..lexer import Token
 class ProbeResolveError(Exception):
     """A probe point that a family recognised but cannot accept."""
 
-    def __init__(self, msg: str, tok: Optional[Token] = None) -> None:
+    def __init__(self, msg: str, tok: Optional[Token] = None, before: Optional[list[str]] = None) -> None:
         super().__init__(msg)
         self.msg = msg
         self.tok = tok
+        self.before = before or []     # stap's own errors printed ahead of "while resolving"
 
 
 @dataclass
