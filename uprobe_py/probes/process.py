@@ -263,6 +263,7 @@ class ProcessFamily:
         suffix = "".join("." + f for f in FUNCTION_SUFFIXES if f in flags)
         kind = "statement" if statement else ("return" if "return" in flags else "entry")
         head = f'process("{path}").{kind_name}("'
+        dhead = f'{derived_prefix}.{kind_name}("' if derived_prefix else head   # .library(...): both named
         extra = "".join("." + _component_text(c) for c in components[2:])
         label, base = img.section_label, img.load_base        # offset_of: vaddr - load_base
         build_id, relocatable = img.build_id, img.relocatable
@@ -273,7 +274,7 @@ class ProcessFamily:
                 "path": path, "build_id": build_id, "relocatable": relocatable,
                 "function": s.pp_func.partition("@")[0], "addr": s.addr, "offset": off, "kind": kind,
                 "entrypc": s.entrypc, "cu": s.cu, "func_die": s.func_die, "scope_die": s.scope_die,
-                "pc_comment": f"/* pc={label}+{off:#x} */", "derived_from": f'{head}{s.canon}"){extra}'}))
+                "pc_comment": f"/* pc={label}+{off:#x} */", "derived_from": f'{dhead}{s.canon}"){extra}'}))
         return out
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:
