@@ -64,8 +64,10 @@ LANGUAGE = [
     ("statistics `<<<`, `@count @sum @min @max @avg @variance`, `@hist_linear`, `@hist_log`", "works"),
     ("`printf`/`sprintf` with all stap conversions and flags; `print`, `println`, `printd`, "
      "`printdln`, `sprint`, `sprintln`", "works"),
-    ("`$var`, `$$vars`, `@cast`, `@var`, `@entry`, `&$var`", "not yet (DWARF context: issue 3)"),
-    ("`@defined(expr)`", "partial: always 0 until target variables exist (issue 3)"),
+    ("`$var`, `$var->f[i]`, `&$var`, `$var$`/`$var$$`, `$$vars`/`$$parms`/`$$locals`, `$return`/`$$return`, "
+     "`@var`, `@cast`, `@entry`", "yes in process probes (DWARF: registers, frame base via CFI, location "
+     "lists, pieces, TLS of the executable); writes with -g: not yet; `DW_OP_entry_value`: a pass-2 error"),
+    ("`@defined(expr)`", "yes: per probe for target expressions; 1 for other expressions"),
     ("`@perf(\"name\")`", "not yet (issue 5)"),
     ("limits MAXACTION, MAXSTRINGLEN, MAXMAPENTRIES, MAXNESTING, MAXERRORS via `-D`", "works"),
     ("run-time errors (`ERROR: ... near ... at FILE:L:C`), `error` probes, MAXERRORS", "works"),

@@ -29,6 +29,9 @@ TARGETS = {                      # name: (source, compiler)
 }
 RUN_TARGETS = {                  # built on demand by the run-time (ptrace) tests and bench only
     "loop": ("loop.c", "gcc"),
+    "umem": ("umem.c", "gcc"),
+    "ustack": ("ustack.c", "gcc"),
+    "vars": ("vars.c", "gcc"),       # target variables ($var): every type and location kind
 }
 
 VARIANTS = {                     # name: (flags, strip command or None)

@@ -77,6 +77,7 @@ class FunctionGen:
         # stap's INTERRUPTIBLE is 1 by default, so every handler gets MAXACTION_INTERRUPTIBLE
         self.maxaction = gen.opts.maxaction_interruptible
         self.loop_stack: list[str] = []
+        self.probe: Any = None               # the resolved probe a handler is generated for
 
     def t(self) -> str:
         self.tmp += 1
@@ -166,9 +167,9 @@ class FunctionGen:
             return self.call(e)
         if isinstance(e, n.PrintFormat):
             return self.print_format(e)
-        if isinstance(e, n.Special):
-            if e.op == "@defined":
-                return "0"
+        if isinstance(e, (n.Special, n.TargetVar)):      # $var, @defined, @entry: codegen_targets.py
+            from .codegen_targets import target_expr
+            return target_expr(self, e)
         raise AssertionError(f"cannot generate {type(e).__name__}")
 
     def hist_text(self, e: n.Hist) -> str:
@@ -716,6 +717,7 @@ class Codegen:
             handlers[rp.index] = name
             scope = self.prog.probe_locals.get(id(rp.body), {})
             fg = FunctionGen(self, w, scope)
+            fg.probe = rp                        # target variables resolve per probe
             w.line("")
             w.line(f"# {rp.pp}  ({rp.probe.tok.loc})")
             prologue = []

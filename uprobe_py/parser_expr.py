@@ -185,7 +185,7 @@ class ExpressionParser(TokenStream):
     def parse_target_suffixes(self, tv: n.TargetVar) -> n.Expr:
         while True:
             if self.cur.is_op("->"):
-                self.next()
+                arrow = self.next()
                 f = self.cur
                 if f.kind == "identifier" and f.text in ("$", "$$"):
                     self.next()
@@ -207,11 +207,13 @@ class ExpressionParser(TokenStream):
                 elif fname.endswith("$"):
                     tv.pretty, fname = 1, fname[:-1]
                 tv.components.append(("->", fname))
+                tv.__dict__.setdefault("comp_toks", []).append(arrow)     # errors name the operator
             elif self.cur.is_op("["):
-                self.next()
+                bracket = self.next()
                 idx = self.parse_expression()
                 self.expect_op("]")
                 tv.components.append(("[]", idx))
+                tv.__dict__.setdefault("comp_toks", []).append(bracket)
             elif self.cur.is_op("$"):
                 self.next()
                 tv.pretty = 1

@@ -264,18 +264,13 @@ class Checker(CallChecks):
             return self.infer_print(e)
         if isinstance(e, n.Special):
             if e.op == "@defined":
-                return LONG
+                return self.tv.defined(self, e)
+            if e.op == "@entry":
+                return self.tv.entry(self, e)
             self.error(f"{e.op} is not available in this context", e.tok)
             return None
         if isinstance(e, n.TargetVar):
-            if e.name == "@var":
-                self.error("unresolved @var() expression", e.tok)
-            elif e.name == "@cast":
-                self.error("unresolved @cast() expression", e.tok)
-            else:
-                self.error("unresolved target-symbol expression", e.tok)
-            self.error("unresolved type ", e.tok, repeat=3 if e.name == "@var" else 2)
-            return None
+            return self.tv.infer(self, e)           # semantic_targets.py
         if isinstance(e, n.EmbeddedExpr):
             self.error("embedded C code is not supported by uprobe-py (there is no kernel module to run it)",
                        e.tok)
@@ -419,8 +414,7 @@ class Checker(CallChecks):
                 return v.type
             return None
         if isinstance(target, n.TargetVar):
-            self.error("unresolved target-symbol expression", target.tok)
-            return None
+            return self.tv.write(self, target, tok)
         self.infer(target)        # a call on the left still has to resolve (stap checks that first)
         self.error("Expecting lvalue for assignment", tok, related=[target.tok])
         return None
@@ -655,10 +649,14 @@ class Checker(CallChecks):
     # --- driver ----------------------------------------------------------------
     def walk_all(self) -> None:
         seen_bodies: set[int] = set()
+        body_probes: dict[int, list[Resolved]] = {}
+        for p in self.probes:
+            body_probes.setdefault(id(p.body), []).append(p)
         for p in self.probes:
             key = id(p.body)
             self.scope = self.body_locals.setdefault(key, {})
             self.cur_func = None
+            self.cur_probes = body_probes[key]
             if key not in seen_bodies:
                 seen_bodies.add(key)
                 self.stmt(p.body)
@@ -669,6 +667,7 @@ class Checker(CallChecks):
                 for name, v in self.scope.items():
                     self.error(f"probe condition must use only global variables ('{name}' is local)", v.tok)
                 self.scope = saved
+        self.cur_probes = []
         done: set[tuple[str, int]] = set()
         while True:
             pending = [k for k in self.funcs if k not in done]
@@ -729,9 +728,12 @@ def check(script: n.Script, probes: list[Resolved], library: object | None = Non
           extra_functions: Optional[list[n.Function]] = None,
           extra_globals: Optional[list[n.Global]] = None,
           guru: bool = False) -> tuple[Program, list[Diagnostic]]:
+    from .semantic_targets import TargetChecks
     c = Checker(script, probes, library, extra_functions or [], extra_globals or [])
     c.guru = guru
+    c.tv = TargetChecks(guru)
     prog = c.check()
+    prog.tvars = c.tv.table            # type: ignore[attr-defined]
     # stap resolves symbols before it infers types, and stops after the first phase that failed
     symbol_phase = ("unresolved function", "arity mismatch", "unresolved arity-")
     first = [d for d in c.errors if d.message.startswith(symbol_phase)]

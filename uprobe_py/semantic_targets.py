@@ -1,0 +1,143 @@
+"""Pass 2 hooks for target variables: typing `$var` expressions and resolving them per probe.
+
+The checker walks a probe body once even when several probes share it
+(`function("*")`); a `$var` is typed from its syntax alone ("string" for `$$vars`,
+`$$parms`, `$$locals`, `$$return` and the `$`/`$$` pretty forms, else "long"), and,
+in the reporting walk, resolved against every probe that runs the body
+(uprobe_py.target_vars). The results go in `table[(probe index, id(node))]`: an
+Access, or None when the expression is guarded by `@defined` and does not resolve.
+Errors are stap's: the resolver's message, then "unresolved type" at the `$var`.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from . import nodes as n
+from .symbols import LONG, STRING
+from .target_vars import TargetResolver, TVError
+
+STRING_VARS = ("$$vars", "$$parms", "$$locals", "$$return")
+
+
+def target_key(e: n.TargetVar) -> tuple:
+    comps = tuple((k, v.value if isinstance(v, n.Literal) else id(v)) for k, v in e.components)
+    args = tuple(a.value if isinstance(a, n.Literal) else None for a in e.args)
+    return (e.name, comps, args)
+
+
+def collect_defined(node: Any, out: set, inside: bool = False) -> None:
+    """Keys of the target expressions a body tests with @defined."""
+    if isinstance(node, n.Special) and node.op in ("@defined", "@choose_defined"):
+        for a in node.args:
+            collect_defined(a, out, True)
+        return
+    if isinstance(node, n.TargetVar) and inside:
+        out.add(target_key(node))
+    if isinstance(node, list):
+        for x in node:
+            collect_defined(x, out, inside)
+    elif isinstance(node, n.Node):
+        for f in getattr(node, "__dataclass_fields__", {}):
+            if f != "tok":
+                v = getattr(node, f)
+                if isinstance(v, (n.Node, list)):
+                    collect_defined(v, out, inside)
+        if isinstance(node, n.TargetVar):
+            for _, v in node.components:
+                if isinstance(v, n.Node):
+                    collect_defined(v, out, inside)
+
+
+class TargetChecks:
+    def __init__(self, guru: bool) -> None:
+        self.resolver = TargetResolver(guru)
+        self.guru = guru
+        self.table: dict[tuple[int, int], Any] = {}
+        self.defined_depth = 0
+        self.guarded: dict[int, set] = {}
+        self.reported: set[int] = set()
+
+    def infer(self, ch: Any, e: n.TargetVar) -> Optional[str]:
+        """Type a target expression; in the reporting walk, resolve it for each probe."""
+        if e.name == "@autocast":
+            for a in e.args:
+                ch.infer(a)
+            ch.error("unresolved target-symbol expression", e.tok)
+            return None
+        for _, v in e.components:
+            if isinstance(v, n.Expr) and not isinstance(v, n.Literal):
+                ch.expect(v, LONG)
+        if e.name == "@cast" and e.args:
+            ch.expect(e.args[0], LONG)
+        t = STRING if (e.pretty or e.name in STRING_VARS) else LONG
+        probes = getattr(ch, "cur_probes", None) or []
+        if not ch.report:
+            return t if probes else None
+        if not probes:
+            self.unresolved(ch, e)
+            return None
+        body = id(probes[0].body)
+        if body not in self.guarded:
+            g: set = set()
+            collect_defined(probes[0].body, g)
+            self.guarded[body] = g
+        first_err = None
+        for rp in probes:
+            key = (rp.index, id(e))
+            if key in self.table:
+                continue
+            try:
+                self.table[key] = self.resolver.resolve(e, rp)
+            except TVError as err:
+                self.table[key] = None
+                if first_err is None and not self.defined_depth \
+                        and target_key(e) not in self.guarded[body]:
+                    first_err = err
+        if first_err is not None and id(e) not in self.reported:
+            self.reported.add(id(e))
+            if first_err.msg.startswith("unresolved "):
+                self.unresolved(ch, e)
+                return None
+            ch.error(first_err.msg, first_err.tok)
+            ch.error("unresolved type ", e.tok, repeat=2)
+            return None
+        return t
+
+    @staticmethod
+    def unresolved(ch: Any, e: n.TargetVar) -> None:
+        if e.name == "@var":
+            ch.error("unresolved @var() expression", e.tok)
+        elif e.name == "@cast":
+            ch.error("unresolved @cast() expression", e.tok)
+        else:
+            ch.error("unresolved target-symbol expression", e.tok)
+        ch.error("unresolved type ", e.tok, repeat=3 if e.name == "@var" else 2)
+
+    def defined(self, ch: Any, e: n.Special) -> str:
+        self.defined_depth += 1
+        try:
+            for a in e.args:
+                if isinstance(a, n.TargetVar):
+                    self.infer(ch, a)
+        finally:
+            self.defined_depth -= 1
+        return LONG
+
+    def write(self, ch: Any, target: n.TargetVar, tok: Any) -> Optional[str]:
+        if not self.guru:
+            ch.error("write to target variable not permitted; need stap -g", target.tok)
+            return None
+        self.infer(ch, target)
+        ch.error("writing to target variables is not supported by uprobe-py yet", target.tok)
+        return None
+
+    def entry(self, ch: Any, e: n.Special) -> Optional[str]:
+        probes = getattr(ch, "cur_probes", None) or []
+        if not probes or any(rp.spec.family != "process" or rp.spec.params.get("kind") != "return"
+                             for rp in probes):
+            if ch.report and probes and all(rp.spec.family == "process" for rp in probes):
+                ch.error("internal error: @entry is only valid in .return probes", e.tok)
+            elif ch.report:
+                ch.error("@entry is not available in this context", e.tok)
+            return None
+        return ch.infer(e.args[0]) if e.args else None
