@@ -213,8 +213,11 @@ def _used_builtins(c: Compiled) -> list[Builtin]:
                     val = getattr(node, f)
                     if isinstance(val, (n.Node, list)):
                         visit(val)
-    for p in c.probes:
-        visit(p.body)
+    bodies: set[int] = set()
+    for p in c.probes:              # the probes of one wildcard point share their body
+        if id(p.body) not in bodies:
+            bodies.add(id(p.body))
+            visit(p.body)
     for fi in c.program.functions.values():
         visit(fi.node.body)
     return found

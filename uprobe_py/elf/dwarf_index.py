@@ -24,6 +24,7 @@ import tempfile
 from typing import Any, Iterable, Optional
 
 from . import dies as D
+from . import scan as S
 from .image import ElfImage
 from .lines import LineTable, file_names
 
@@ -53,11 +54,12 @@ class Func:
         self.prologue: Optional[int] = UNSET      # computed on demand (None: no prologue found)
 
     def __getstate__(self) -> tuple:
-        return tuple(getattr(self, s) for s in self.__slots__)
+        return (self.off, self.name, self.linkage, self.file, self.line, self.entry, self.dw_entry, self.low,
+                self.inline, self.scopes, self.prologue)
 
     def __setstate__(self, st: tuple) -> None:
-        for s, v in zip(self.__slots__, st):
-            setattr(self, s, v)
+        (self.off, self.name, self.linkage, self.file, self.line, self.entry, self.dw_entry, self.low,
+         self.inline, self.scopes, self.prologue) = st
 
 
 class CURecord:
@@ -105,8 +107,23 @@ class DwarfIndex:
         self.vars: dict[tuple[int, int, int], list[str]] = {}
         self.dirty = False
         self._loaded_path: Optional[str] = None
+        self._scanner: Any = None             # scan.Scanner, False when unavailable
+        self._tops: dict[int, Optional[list[int]]] = {}
         if use_cache and self.delf is not None:
             self._load_cache()
+
+    # --- the fast reader (scan.py / dwarfscan.c) --------------------------------------
+    @property
+    def scanner(self) -> Any:
+        """The C reader over this binary's DWARF, or None (then pyelftools does everything)."""
+        if self._scanner is None:
+            self._scanner = False
+            if self.delf is not None and os.environ.get("UPROBE_PY_NO_DWARFSCAN") is None:
+                try:
+                    self._scanner = S.Scanner.open(self.delf.elf) or False
+                except Exception:            # unreadable sections: pyelftools decides
+                    self._scanner = False
+        return self._scanner or None
 
     # --- pyelftools plumbing ---------------------------------------------------
     @property
@@ -118,14 +135,25 @@ class DwarfIndex:
 
     def cu_offsets(self) -> list[int]:
         if self._cu_order is None:
-            self._cus = {}
-            for cu in self.dwarfinfo.iter_CUs():
-                self._cus[cu.cu_offset] = cu
-            self._cu_order = list(self._cus)
+            sc = self.scanner
+            if sc is not None:
+                self._cu_order = [u[0] for u in sc.units]
+            else:
+                self._load_cu_objects()
+        assert self._cu_order is not None
         return self._cu_order
 
+    def _load_cu_objects(self) -> None:
+        self._cus = {}
+        for cu in self.dwarfinfo.iter_CUs():
+            self._cus[cu.cu_offset] = cu
+        if self._cu_order is None:
+            self._cu_order = list(self._cus)
+
     def cu_object(self, off: int) -> Any:
-        self.cu_offsets()
+        """pyelftools' CompileUnit at a unit offset."""
+        if self._cus is None:
+            self._load_cu_objects()
         assert self._cus is not None
         return self._cus[off]
 
@@ -135,8 +163,40 @@ class DwarfIndex:
     def lines(self, cu_off: int) -> LineTable:
         lt = self._lines.get(cu_off)
         if lt is None:
-            lt = self._lines[cu_off] = LineTable(self.dwarfinfo, self.cu_object(cu_off))
+            lt = self._fast_lines(cu_off)
+            if lt is None:
+                lt = LineTable(self.dwarfinfo, self.cu_object(cu_off))
+            self._lines[cu_off] = lt
         return lt
+
+    def _top(self, cu_off: int) -> Optional[list[int]]:
+        if cu_off not in self._tops:
+            sc = self.scanner
+            self._tops[cu_off] = sc.top(cu_off) if sc is not None else None
+        return self._tops[cu_off]
+
+    def _fast_lines(self, cu_off: int) -> Optional[LineTable]:
+        """The CU's line table through the C decoder (None: let pyelftools do it)."""
+        top = self._top(cu_off)
+        if top is None:
+            return None
+        sc = self.scanner
+        if top[5] == S.NONE:
+            return LineTable.from_rows([], [])
+        raw = sc.line(top[5], sc.unit_at[cu_off][5], True)
+        if raw is None:
+            return None
+        files, i = sc.file_table(raw, sc.string(top[4]))
+        return LineTable.from_rows(files, raw[i + 1:i + 1 + 4 * raw[i]])
+
+    def _fast_files(self, cu_off: int, stmt: int, comp_dir: Optional[str]) -> Optional[list[Optional[str]]]:
+        if stmt == S.NONE:
+            return []
+        sc = self.scanner
+        raw = sc.line(stmt, sc.unit_at[cu_off][5], False)
+        if raw is None:
+            return None
+        return sc.file_table(raw, comp_dir)[0]
 
     # --- which CUs ---------------------------------------------------------------
     def cus_for_name(self, name: str) -> list[int]:
@@ -147,8 +207,10 @@ class DwarfIndex:
         offs = self.cu_offsets()
         info = self._section(".debug_info")
         strs = self._section(".debug_str")
+        sc = self.scanner
         if info is None or self._section(".debug_str_offsets") is not None \
-                or any(self.cu_object(o).structs.dwarf_format == 64 for o in offs):
+                or (any(u[6] == 8 for u in sc.units) if sc is not None
+                    else any(self.cu_object(o).structs.dwarf_format == 64 for o in offs)):
             result = list(offs)
         else:
             hits: set[int] = set()
@@ -191,6 +253,9 @@ class DwarfIndex:
 
     def _section(self, name: str) -> Optional[bytes]:
         assert self.delf is not None
+        sc = self.scanner
+        if sc is not None and name in S.SECTIONS:
+            return sc.section(S.SECTIONS.index(name))
         sec = self.delf.elf.get_section_by_name(name)
         if sec is None or sec["sh_type"] == "SHT_NOBITS":
             return None
@@ -202,11 +267,67 @@ class DwarfIndex:
     def cu(self, off: int) -> CURecord:
         rec = self.records.get(off)
         if rec is None:
-            rec = self.records[off] = self._scan_cu(self.cu_object(off))
+            rec = self.records[off] = self._scan_cu(off)
             self.dirty = True
         return rec
 
-    def _scan_cu(self, cu: Any) -> CURecord:
+    def _scan_cu(self, off: int) -> CURecord:
+        """One CU's record: the C reader's, else (it declined) pyelftools'."""
+        rec = self._fast_scan_cu(off)
+        if rec is None:
+            rec = self._scan_cu_pyelftools(self.cu_object(off))
+        return rec
+
+    def _fast_scan_cu(self, off: int) -> Optional[CURecord]:
+        sc = self.scanner
+        if sc is None:
+            return None
+        raw = sc.scan_cu(off)
+        if raw is None:
+            return None
+        NONE = S.NONE
+        string = sc.string
+        _, name_r, lang, prod_r, comp_r, stmt, loclist, nfunc, ninl = raw[:9]
+        c_cu = lang != NONE and lang in C_LANGS
+        gv = gcc_version(string(prod_r))
+        files = self._fast_files(off, stmt, string(comp_r))
+        if files is None:
+            return None
+        inlines: dict[int, list[tuple[int, Optional[int]]]] = {}
+        i = 9
+        for _ in range(ninl):
+            origin, doff, entry = raw[i], raw[i + 1], raw[i + 2]
+            i += 3
+            got = inlines.get(origin)
+            if got is None:
+                got = inlines[origin] = []
+            got.append((doff, None if entry == NONE else entry))
+        nfiles = len(files)
+        recs: list[Func] = []
+        for _ in range(nfunc):
+            foff, flags, nm, link, dfile, dline, dw, low, entry, nsc = raw[i:i + 10]
+            i += 10
+            scopes: tuple[str, ...] = ()
+            if nsc:
+                scopes = tuple(string(r) or "" for r in raw[i:i + nsc])
+                i += nsc
+            file = None
+            if flags & 1:
+                if flags & 64:
+                    dfile = S._signed(dfile)
+                if 0 < dfile < nfiles:
+                    file = files[dfile]
+            line = None
+            if flags & 2:
+                line = S._signed(dline) if flags & 128 else dline
+            recs.append(Func(foff, string(nm) or "", string(link), file, line,
+                             entry if flags & 16 else None, dw if flags & 4 else None,
+                             low if flags & 8 else None, bool(flags & 32), scopes))
+        valid = bool(loclist) and not (gv is not None and gv < (4, 5))
+        cu_name = string(name_r) if name_r != NONE else "<unknown source>"
+        return CURecord(off, cu_name if cu_name is not None else "<unknown source>", c_cu, gv, valid, recs, inlines)
+
+    def _scan_cu_pyelftools(self, cu: Any) -> CURecord:
         top = cu.get_top_DIE()
         lang = top.attributes.get("DW_AT_language")
         c_cu = lang is not None and lang.value in C_LANGS
@@ -298,6 +419,11 @@ class DwarfIndex:
         return tuple(out)
 
     def die_ranges(self, off: int) -> list[tuple[int, int]]:
+        sc = self.scanner
+        if sc is not None:
+            got = sc.die_ranges(off)
+            if got is not None:
+                return got
         return D.die_ranges(self.die(off), self.dwarfinfo)
 
     def prologue_end(self, rec: CURecord, f: Func) -> Optional[int]:

@@ -70,6 +70,24 @@ class LineTable:
         self.addrs: list[int] = [r.addr for r in self.rows]
         self._by_file: dict[str, list[Row]] = {}
 
+    @classmethod
+    def from_rows(cls, files: list[Optional[str]], flat: list[int]) -> "LineTable":
+        """A table from the C decoder's rows (uprobe_py/elf/scan.py): `flat` holds
+        (addr, file index, line, flags) per row, already in LineTable's order; flags:
+        1 prologue_end, 2 end_sequence."""
+        self = cls.__new__(cls)
+        self.files = files
+        nf = len(files)
+        names = [f or "???" for f in files]
+        addrs = flat[0::4]
+        lines = [v - (1 << 64) if v >= 1 << 63 else v for v in flat[2::4]]
+        new = Row._make
+        self.rows = [new((a, names[f] if f < nf else "???", ln, bool(fl & 1), bool(fl & 2)))
+                     for a, f, ln, fl in zip(addrs, flat[1::4], lines, flat[3::4])]
+        self.addrs = addrs
+        self._by_file = {}
+        return self
+
     def file(self, index: int) -> Optional[str]:
         if index == 0 and self.files and self.files[0] is None:
             return None

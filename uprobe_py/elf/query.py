@@ -272,7 +272,8 @@ class Query:
         pp_func = h.name
         if self.spec.function.startswith("_Z") and h.f.linkage:
             pp_func = h.f.linkage
-        self.sites.append(Site(final_name(pp_func, h.file, line), final_name(h.name, h.file, line),
+        canon = final_name(h.name, h.file, line)
+        self.sites.append(Site(canon if pp_func is h.name else final_name(pp_func, h.file, line), canon,
                                addr, rec.off, h.die, scope, h.entrypc))
 
     # --- statements -------------------------------------------------------------------
