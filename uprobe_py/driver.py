@@ -25,7 +25,7 @@ from .elision import elide
 from .frontend import load_library_macros, parse_script_source
 from .options import Options
 from .preprocess import Environment
-from .probes.process import set_target_command
+from .probes.process import set_target_command, set_target_pid, take_warnings
 from .semantic import Program, check, type_name
 from .source import Source
 from .tapsets import PACKAGE_TAPSET_DIR, TapsetLibrary
@@ -139,16 +139,19 @@ def elaborate_pass(script: n.Script, library: TapsetLibrary, opts: Options) -> C
                     extra_functions += lib_script.functions
                     extra_globals += lib_script.globals
     set_target_command(opts.target_cmd)       # process.function(...) probes -c's program
+    set_target_pid(opts.target_pid)           # ... or -x's
+    take_warnings()
     probes, diags = elaborate(script.probes, aliases)
+    found = [Diagnostic("WARNING", w) for w in take_warnings()]      # resolution's (stap's dwarf) warnings
     diags = library.errors + diags
     if diags:
-        raise CompileFailed(2, diags)
+        raise CompileFailed(2, found + diags)
     if not probes:
-        raise CompileFailed(2, [Diagnostic("semantic error", "no probes found")])
+        raise CompileFailed(2, found + [Diagnostic("semantic error", "no probes found")])
     program, errors = check(script, probes, library, extra_functions, extra_globals, guru=opts.guru)
     if errors:
-        raise CompileFailed(2, program.warnings + errors)
-    warnings = list(program.warnings)
+        raise CompileFailed(2, found + program.warnings + errors)
+    warnings = found + list(program.warnings)
     if not opts.unoptimized:
         warnings += elide(program)
         if not program.probes:
@@ -189,7 +192,8 @@ def listing_pass2(c: Compiled) -> str:
             out.append(f"{p.pp} /* <- {p.derivation} */")
         else:
             mark = "?" if p.point.optional else ("!" if p.point.sufficient else "")
-            out.append(f"{p.pp}{mark} {pc} /* <- {p.spec.params['derived_from']}{mark} */")
+            shown = p.spec.params.get("p2_pp") or p.pp        # SDT marks: the statement probe
+            out.append(f"{shown}{mark} {pc} /* <- {p.spec.params['derived_from']}{mark} */")
         locals_ = prog.probe_locals.get(id(p.body), {})
         shown = [v for v in locals_.values() if v.scope == "local"]
         if shown:

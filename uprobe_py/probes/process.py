@@ -29,13 +29,28 @@ NOT_YET = "process probes are not available yet at run time (ptrace engine: issu
 PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", "provider",
                   "statement", "syscall", "thread"]
 FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
-LATER = {"label": "issue 3", "callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
+LATER = {"callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
          "maxactive": "issue 3", "nearest": "issue 3", "absolute": "issue 3",
-         "plt": "issue 4", "mark": "issue 4", "provider": "issue 4", "begin": "issue 4", "end": "issue 4",
+         "plt": "issue 4", "begin": "issue 4", "end": "issue 4",
          "syscall": "issue 4", "thread": "issue 4", "insn": "issue 4"}
 
 _target_command: Optional[str] = None
+_target_pid = 0
 _modules: dict[str, Any] = {}            # canonical path -> (ElfImage, DwarfIndex | None)
+_warnings: list[str] = []                # stap's resolution warnings (labels), for the driver
+
+
+def take_warnings() -> list[str]:
+    """The warnings resolution gave since the last call (printed unless -w, as stap's)."""
+    out = list(dict.fromkeys(_warnings))
+    _warnings.clear()
+    return out
+
+
+def set_target_pid(pid: int) -> None:
+    """`-x PID`: what `process.function(...)` probes when there is no -c command."""
+    global _target_pid
+    _target_pid = pid
 
 
 def set_target_command(cmd: Optional[str]) -> None:
@@ -107,6 +122,9 @@ class ProcessFamily:
         if components[1].name == "library":
             return self._resolve_library(components, tok)
         kind_c = components[1]
+        if kind_c.name in ("mark", "provider"):        # SDT markers: probes/sdt.py
+            from . import sdt
+            return sdt.resolve(self, components)
         if kind_c.name not in ("function", "statement"):
             if kind_c.name in LATER:
                 raise ProbeResolveError(f"process.{kind_c.name} probes are not available yet in uprobe-py "
@@ -114,18 +132,33 @@ class ProcessFamily:
             from ..elf.query import levenshtein_suggest
             sim = levenshtein_suggest(kind_c.name, set(PROCESS_POINTS), 5)
             raise ProbeResolveError("probe point mismatch" + (f" (similar: {sim})" if sim else ""), kind_c.tok)
-        flags = self._suffixes(components[2:], kind_c.name == "statement")
+        label = None                     # .function("F").label("L"): uprobe_py/elf/query_label.py
+        if kind_c.name == "function" and len(components) > 2 and components[2].name == "label" \
+                and components[2].arg is not None and isinstance(components[2].arg.value, str):
+            label = components[2].arg.value
+        flags = self._suffixes(components[3 if label is not None else 2:], kind_c.name == "statement")
+        if label is not None and flags:
+            raise ProbeResolveError("invalid suffix for probe", components[3].tok)
         if kind_c.arg is None:
             raise ProbeResolveError("probe point mismatch", kind_c.tok)
         if isinstance(kind_c.arg.value, int):
-            return [spec for path in self._paths(first)
-                    for spec in self._resolve_addr(path, components, kind_c.arg.value, flags)]
+            return self._for_pid(first, [spec for path in self._paths(first)
+                                         for spec in self._resolve_addr(path, components, kind_c.arg.value, flags)])
         paths = self._paths(first)
         specs: list[ProbeSpec] = []
         for path in paths:
-            specs += self._resolve_in(path, components, kind_c.name == "statement", kind_c.arg.value, flags)
+            specs += self._resolve_in(path, components, kind_c.name == "statement", kind_c.arg.value, flags,
+                                      label_pat=label)
         if not specs:
             raise ProbeResolveError(self._no_match)
+        return self._for_pid(first, specs)
+
+    @staticmethod
+    def _for_pid(first: Any, specs: list[ProbeSpec]) -> list[ProbeSpec]:
+        """process(PID) probes: armed in that process only (the engine attaches to it)."""
+        if first.arg is not None and isinstance(first.arg.value, int):
+            for spec in specs:
+                spec.params["pid"] = first.arg.value
         return specs
 
     def _resolve_library(self, components: list[Any], tok: Token) -> list[ProbeSpec]:
@@ -213,6 +246,8 @@ class ProcessFamily:
     def _paths(self, first: Any) -> list[str]:
         arg = first.arg
         if arg is None:
+            if not _target_command and _target_pid:
+                return [self._exe_of(_target_pid)]
             if not _target_command:
                 raise ProbeResolveError("unspecified process probe is invalid without a -c COMMAND or -x PID "
                                         "[man stapprobes]")
@@ -222,18 +257,21 @@ class ProcessFamily:
                 words = _target_command.split()
             return [find_executable(words[0])] if words else []
         if isinstance(arg.value, int):
-            pid = arg.value
-            try:
-                return [os.path.realpath(os.readlink(f"/proc/{pid}/exe"))]
-            except OSError as e:
-                raise ProbeResolveError(f"cannot probe pid {pid}: {os.strerror(e.errno or 3)}") from None
+            return [self._exe_of(arg.value)]
         name = arg.value
         if any(c in name for c in "*?["):
             return sorted({os.path.realpath(p) for p in glob.glob(name) if os.access(p, os.X_OK)})
         return [find_executable(name)]
 
+    @staticmethod
+    def _exe_of(pid: int) -> str:
+        try:
+            return os.path.realpath(os.readlink(f"/proc/{pid}/exe"))
+        except OSError as e:
+            raise ProbeResolveError(f"cannot probe pid {pid}: {os.strerror(e.errno or 3)}") from None
+
     def _resolve_in(self, path: str, components: list[Any], statement: bool, pattern: str,
-                    flags: set[str], derived_prefix: str = "") -> list[ProbeSpec]:
+                    flags: set[str], derived_prefix: str = "", label_pat: Optional[str] = None) -> list[ProbeSpec]:
         from ..elf.image import is_elf, script_interpreter
         from ..elf.query import Query, QueryError, parse_spec
         self._no_match = "no match"
@@ -249,12 +287,17 @@ class ProcessFamily:
             spec = parse_spec(pattern)
         except QueryError as e:
             raise ProbeResolveError(str(e)) from None
-        q = Query(img, index, spec, statement, call="call" in flags, inline="inline" in flags,
-                  ret="return" in flags)
+        if label_pat is not None:
+            from ..elf.query_label import LabelQuery
+            q = LabelQuery(img, index, spec, label_pat)
+        else:
+            q = Query(img, index, spec, statement, call="call" in flags, inline="inline" in flags,
+                      ret="return" in flags)
         try:
             sites = q.run()
         except QueryError as e:
             raise ProbeResolveError(str(e)) from None
+        _warnings.extend(getattr(q, "warnings", []))
         if not sites:
             sugs = q.suggestions()
             self._no_match = "no match" + (f" (similar functions: {sugs})" if sugs else "")
@@ -275,6 +318,11 @@ class ProcessFamily:
                 "function": s.pp_func.partition("@")[0], "addr": s.addr, "offset": off, "kind": kind,
                 "entrypc": s.entrypc, "cu": s.cu, "func_die": s.func_die, "scope_die": s.scope_die,
                 "pc_comment": f"/* pc={label}+{off:#x} */", "derived_from": f'{dhead}{s.canon}"){extra}'}))
+            if getattr(s, "label", None) is not None:     # a label: a statement probe, listed with it
+                out[-1].params.update(kind="statement", derived_from=f'{dhead}{s.canon}").label("{s.label}")',
+                                      list_pp=f'{head}{s.pp_func}").label("{s.label}")')
+            elif label_pat is not None:                    # a symbol-only function (stap's quirk)
+                out[-1].params["list_pp"] = out[-1].params["derived_from"]
         return out
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:
@@ -327,6 +375,9 @@ class ProcessEngine:
 def probe_vars(spec: ProbeSpec) -> list[str]:
     """The `$name:type` list stap's -L prints for a resolved process probe."""
     p = spec.params
+    if p.get("kind") == "mark":
+        from .sdt import probe_vars as mark_vars
+        return mark_vars(spec)
     mod = _module(p["path"])
     if not mod or mod[1] is None or p.get("scope_die") is None:
         return []

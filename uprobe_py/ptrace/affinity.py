@@ -7,7 +7,8 @@ cross-CPU interrupt); left alone it flips between the two at random (a stopped t
 wakes on whichever CPU is idle, which is never the tracer's). Pinning the tracer alone
 does not help, so while a single-threaded tracee is traced both are pinned to the CPU
 the tracee was running on (within its own mask), and its original mask is given back
-on detach. Set UPROBE_PY_PIN=0 to leave affinities alone (the target then sees its own
+on detach, when it starts a second thread (threads must run in parallel), and to the
+children it forks. Set UPROBE_PY_PIN=0 to leave affinities alone (the target then sees its own
 mask throughout, at the cost of slower hits).
 """
 from __future__ import annotations
@@ -59,6 +60,24 @@ class Pinning:
             self.release()
             return False
         return True
+
+    def forget(self, tid: int) -> None:
+        """A task created by the pinned tracee (it inherited the narrowed mask): its own
+        mask back. A new thread ends the pinning of the whole process (threads must keep
+        running in parallel); a forked child is simply not pinned."""
+        if self.tracee_mask is None:
+            return
+        try:
+            os.sched_setaffinity(tid, self.tracee_mask)
+        except OSError:
+            pass
+
+    def unpin_all(self, tids: list[int]) -> None:
+        if self.tracee_mask is None:
+            return
+        for tid in tids:
+            self.forget(tid)
+        self.release(tracee_alive=True)
 
     def release(self, tracee_alive: bool = True) -> None:
         if self.tracee_mask is not None and tracee_alive:

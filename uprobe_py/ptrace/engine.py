@@ -1,41 +1,28 @@
-"""The ptrace engine, v0: entry, statement and `.return` probes of `process(...)` in the `-c` command.
+"""The ptrace engine: process probes in the `-c` command's whole hierarchy and in attached processes.
 
-Correctness first; speed is for later. The `-c` child is attached with PTRACE_SEIZE
-by the tracer right after the fork, while it still waits on its go-pipe
-(runtime/target.py), with PTRACE_O_TRACEEXEC (each execve is a distinct event
-stop: the shell's, then the command's) and PTRACE_O_EXITKILL (a tracer that dies
-never leaves int3s behind in a running target). SEIZE rather than TRACEME because
-it needs nothing in the forked child, reports a refusal (EPERM) in the tracer, tells
-group-stops from signal stops (PTRACE_EVENT_STOP, resumed with PTRACE_LISTEN), and
-gives PTRACE_INTERRUPT, which stops a running tracee for the detach without
-injecting a signal.
+Tracees. The `-c` child is seized by the tracer right after the fork, while it still
+waits on its go-pipe (runtime/target.py), with PTRACE_O_EXITKILL (a tracer that dies
+never leaves int3s behind in a running target). Processes named by `-x PID` or by
+`process(PID)` probes are seized thread by thread and interrupted; they run on when the
+session ends. Either way PTRACE_O_TRACECLONE/FORK/VFORK/EXEC make every thread, child and
+new program of the hierarchy a tracee too: a thread shares its process's AddressSpace
+(address_space.py), a fork child gets a copy of it (its memory holds the same int3s), a
+vfork child shares it until it execs, and an exec makes a new one (probes re-resolved
+against the new image: only the probes of the program it runs, and of its libraries).
 
-When an exec event shows the probed binary (/proc/PID/exe), its load base is read
-from /proc/PID/maps and an int3 is written at each probe address through
-/proc/PID/mem (breakpoints.py). A hit is a SIGTRAP whose rip-1 is a breakpoint:
-rip is set back, the context filled (pid, tid, regs, pp) and every probe at that
-address fired in declaration order; then the tracee steps over the displaced
-instruction: original byte back, PTRACE_SINGLESTEP, int3 again, PTRACE_CONT.
-That single-step is the slow part (a #DB trap is ~28 us on this VM, see
-/work/shared/design/ptrace-facts.md); issue 3's fast path (one stop per hit: the
-instruction executed out of line in a scratch page, the wait loop in C) replaces it.
-`.return` probes (see _push_return): an int3 at the function's entry reads the return
-address at [rsp]; an int3 at that return site, matched by thread and stack pointer,
-fires the handler. The stack is never rewritten. Limits of that design: a tail call
-(jmp) into a probed function drops the caller's pending return (as a longjmp would:
-the callee reuses its return slot); and a jump that lands exactly on a return site
-with the frame's own stack pointer (gcc -O0 can make setjmp's second return branch
-to the instruction after `call f()`) counts as f's return, once.
-Other signals go to the tracee unchanged. Wake-ups: SIGCHLD has a handler and the
-engine's pipe is the wakeup fd (signal.set_wakeup_fd), which the session's selector
-watches; poll() then drains waitpid(WNOHANG | __WALL).
+A hit (one stop; relocate.py): a SIGTRAP whose rip-1 holds one of our int3s. The handlers
+run with the context filled (pid, tid, registers, memory, pp), then the thread goes past
+the displaced instruction without a second stop: rip set to the instruction's copy in a
+scratch page (scratch.py), to a jump's target, or a call emulated; a single-step only
+for the rare instructions that cannot move. Waiting and resuming are in C
+(hitwait.py); the tracer and a single-threaded tracee share a CPU (affinity.py).
 
-The engine ends with the session: every breakpoint is removed and the tracee
-detached, so it runs on unharmed (with -c the session then ends it as target.py
-does). The tracee's exit ends the session (end probes run); the exit status is
-handed to the TargetCommand so it is reaped once. Single-threaded targets only:
-threads, fork and exec following are issue 4; a library's functions are not
-probed (only the executable's mappings at exec are looked at).
+Signals go to the tracee unchanged; group-stops are kept (PTRACE_LISTEN). The tracee's
+exit ends the session for `-c` (its status goes to the TargetCommand, reaped once);
+with -x the script runs independently of the process's lifespan, as stap's does.
+The engine ends with the session: every thread is stopped, every breakpoint removed
+(the original bytes back), each thread resumed where it was (a pending trap of one of
+our int3s undone), and detached; processes attached with -x keep running unharmed.
 """
 from __future__ import annotations
 
@@ -45,19 +32,34 @@ import time
 from typing import Any, Callable, Optional
 
 from . import hitwait
-from .affinity import Pinning
 from . import syscalls as sc
-from .breakpoints import Breakpoints, auxv_entry, executable_ranges, exe_path
-from .relocate import SLOT_SIZE, Plan, call_target, plan
-from .scratch import Scratch, ScratchError
+from .address_space import AddressSpace
+from .affinity import Pinning
+from .relocate import call_target
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
-TRACE_OPTIONS = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_EXITKILL
+FOLLOW = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_TRACECLONE | sc.PTRACE_O_TRACEFORK | sc.PTRACE_O_TRACEVFORK
+NEW_TASK_EVENTS = (sc.PTRACE_EVENT_FORK, sc.PTRACE_EVENT_VFORK, sc.PTRACE_EVENT_CLONE)
 
 
 def attach_child(pid: int) -> None:
     """Called by TargetCommand in the tracer right after fork (the child waits on its pipe)."""
-    sc.seize(pid, TRACE_OPTIONS)
+    sc.seize(pid, FOLLOW | sc.PTRACE_O_EXITKILL)
+
+
+def thread_group(tid: int) -> int:
+    try:
+        with open(f"/proc/{tid}/status") as f:
+            for line in f:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return tid
+
+
+class AttachError(Exception):
+    pass
 
 
 class PtraceEngine:
@@ -65,52 +67,54 @@ class PtraceEngine:
         self.session = session
         self.probes = sorted(probes, key=lambda p: p.index)
         self.fire = fire
-        self.pid = 0
-        self.attached = False
-        self.running = False          # tracee resumed (not in a ptrace-stop)
-        self.mem: Optional[sc.Memory] = None
-        self.bps: Optional[Breakpoints] = None
-        self.scratch: Optional[Scratch] = None
-        self.plans: dict[int, Plan] = {}        # probe address / return site -> how to get past it
-        self.slots: dict[int, int] = {}         # address -> its out-of-line slot (plan "slot")
-        self.deferred: list[int] = []           # signals that arrived while a scratch page was mapped
+        self.tasks: dict[int, Optional[AddressSpace]] = {}   # traced thread -> its space (None: nothing probed)
+        self.tgid: dict[int, int] = {}
+        self.running: set[int] = set()
+        self.orphans: set[int] = set()           # new tasks stopped before their parent's event
+        self.expected: set[int] = set()          # new tasks whose first stop is still to come
+        self.deferred: dict[int, list[int]] = {} # signals held while a scratch page was mapped
+        self.root = 0                            # the -c process: its exit ends the session
+        self.attached_pids: list[int] = []       # -x / process(PID): detached, running, at the end
         self.regs = hitwait.REGS
-        # .return probes: return site -> [(tid, rsp after the return, probes, module, entry values)]
-        self.pending: dict[int, list[tuple[int, int, list[Any], Any, list[Any]]]] = {}
-        self.split: dict[int, tuple[list[Any], list[Any]]] = {}
-        self._xranges: list[tuple[int, int]] = []
+        self.pinning = Pinning()
+        self.hits = 0
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
         self._old_chld: Any = None
         self._old_wakeup: Optional[int] = -1
-        self.hits = 0
-        self.entry_bp = 0                       # AT_ENTRY int3 while library probes wait
-        self.unmapped: list[Any] = []           # probes whose module was not mapped at exec
-        self.pinning = Pinning()
+
+    @property
+    def attached(self) -> bool:
+        return bool(self.tasks)
 
     # --- the Engine protocol ---------------------------------------------------------
     def start(self, now: float) -> None:
         child = getattr(self.session, "child", None)
-        if child is None:
-            return self._fail("process probes need -c CMD in uprobe-py for now (-x PID and "
-                              "system-wide process probes: issue 4)")
-        err = getattr(child, "trace_error", None)
-        if err is not None or not getattr(child, "traced", False):
-            return self._fail(f"cannot trace the -c command: {err or 'not attached'}")
-        self.pid = child.pid
-        self.attached = True
-        self.running = True
-        # Between polls (handlers of other engines, the session's select) a stop is announced
-        # by SIGCHLD: its handler must be the C-level one that writes the wakeup fd (a Python
-        # handler alone can be left pending when SIGCHLD lands between the last bytecode and
-        # epoll_wait: a lost wake-up). Inside poll, SIGCHLD is blocked and waited for in C
-        # (hitwait.py), so a hit costs no handler at all.
+        pids = sorted({p.spec.params["pid"] for p in self.probes if p.spec.params.get("pid")}
+                      | ({self.session.opts.target_pid} if getattr(self.session.opts, "target_pid", 0) else set()))
+        if child is not None:
+            err = getattr(child, "trace_error", None)
+            if err is not None or not getattr(child, "traced", False):
+                return self._fail(f"cannot trace the -c command: {err or 'not attached'}")
+            self.root = child.pid
+            self._adopt(child.pid, None, child.pid)
+        elif not pids:
+            return self._fail("process probes need a process to trace: -c CMD, -x PID or process(PID)")
+        # Between polls a stop is announced by SIGCHLD; its handler must be the C-level one
+        # that writes the wakeup fd (a Python handler alone can be left pending when SIGCHLD
+        # lands between the last bytecode and epoll_wait). Inside poll, SIGCHLD is blocked
+        # and waited for in C (hitwait.py), so a hit costs no handler at all.
         self._old_chld = signal.signal(signal.SIGCHLD, self._on_sigchld)
         try:
             self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
         except ValueError:            # not the main thread (embedders): Python handler only
             self._old_wakeup = None
+        for pid in pids:
+            try:
+                self._attach(pid)
+            except AttachError as e:
+                return self._fail(str(e))
         self._on_sigchld(0, None)     # a stop may have come before the handler existed
 
     def next_timeout(self, now: float) -> Optional[float]:
@@ -120,38 +124,34 @@ class PtraceEngine:
         return [self._r]
 
     def poll(self, now: float) -> None:
-        """Handle the tracee's stops until none is pending and the session has something
+        """Handle the tracees' stops until none is pending and the session has something
         else to do: its next deadline (`session.poll_deadline`), a signal, or exit."""
         try:
             os.read(self._r, 4096)
         except BlockingIOError:
             pass
         deadline = getattr(self.session, "poll_deadline", 0.0)
-        while self.attached and not self.session.exit_requested:
+        while self.tasks and not self.session.exit_requested:
             if deadline is None:
                 timeout_ns = -1 if hitwait.NATIVE else 50_000_000
             else:
                 timeout_ns = max(0, int((deadline - time.monotonic()) * 1e9))
-            kind, st, who = hitwait.wait(self.pid, timeout_ns, self.regs)
+            kind, st, who = hitwait.wait(-1, timeout_ns, self.regs)
             if kind == hitwait.TRAP:
-                self.running = False
                 self._trap(who)
             elif kind == hitwait.STOP:
-                if os.WIFEXITED(st) or os.WIFSIGNALED(st):
-                    self._gone(st)
-                    return
-                self.running = False
-                self._handle(st)
+                self._status(who, st)
             elif kind == hitwait.NOCHILD:
-                self._gone(None)
+                for tid in list(self.tasks):
+                    self._exited(tid, None)
                 return
             else:                           # TIMEOUT, INTR: back to the session
                 return
 
     def stop(self) -> None:
-        """Session end: breakpoints out, tracee detached (running on), handler restored."""
+        """Session end: breakpoints out, tracees detached (running on), handler restored."""
         try:
-            if self.attached:
+            if self.tasks:
                 self._detach()
         finally:
             self.pinning.release(tracee_alive=False)     # the tracer's own mask (if still set)
@@ -160,8 +160,8 @@ class PtraceEngine:
                     signal.set_wakeup_fd(self._old_wakeup)
                 signal.signal(signal.SIGCHLD, self._old_chld)
                 self._old_chld = None
-            if self.mem is not None:
-                self.mem.close()
+            for space in {id(s): s for s in self.tasks.values() if s is not None}.values():
+                space.close()
             for fd in (self._r, self._w):
                 try:
                     os.close(fd)
@@ -169,7 +169,7 @@ class PtraceEngine:
                     pass
             self._r = self._w = -1
 
-    # --- events ------------------------------------------------------------------------
+    # --- tracees -------------------------------------------------------------------------
     def _on_sigchld(self, signum: int, frame: Any) -> None:
         try:
             os.write(self._w, b"c")
@@ -183,178 +183,239 @@ class PtraceEngine:
         self.session.report_error(err)
         self.session.request_exit()
 
-    def _wait(self, flags: int) -> Optional[int]:
-        """One wait status of the tracee, None if none (WNOHANG); exits are handled here."""
-        try:
-            pid, st = os.waitpid(self.pid, flags | sc.WALL)
-        except ChildProcessError:            # reaped elsewhere (the session's pidfd path)
-            self._gone(None)
-            return None
-        if pid == 0:
-            return None
-        if os.WIFEXITED(st) or os.WIFSIGNALED(st):
-            self._gone(st)
-            return None
-        self.running = False
-        return st
+    def _adopt(self, tid: int, space: Optional[AddressSpace], tgid: int) -> None:
+        self.tasks[tid] = space
+        self.tgid[tid] = tgid
+        self.running.add(tid)
 
-    def _wait_trap(self) -> Optional[int]:
-        """Wait for the tracee's next SIGTRAP stop (a scratch page's mmap); other signals are
-        kept for later delivery. None when it ended."""
+    def _attach(self, pid: int) -> None:
+        """-x PID / process(PID): seize every thread (and any created meanwhile), stop them
+        all, arm the probes, let them run on."""
+        if not os.path.isdir(f"/proc/{pid}"):
+            raise AttachError(f"cannot attach to process {pid}: no such process")
+        seen: set[int] = set()
         while True:
-            st = self._wait(0)
-            if st is None:
+            try:
+                new = {int(t) for t in os.listdir(f"/proc/{pid}/task")} - seen
+            except OSError:
+                raise AttachError(f"cannot attach to process {pid}: it has exited") from None
+            if not new:
+                break
+            for tid in sorted(new):
+                try:
+                    sc.seize(tid, FOLLOW)
+                    sc.interrupt(tid)
+                except sc.PtraceError as e:
+                    if tid == pid or not seen:
+                        why = os.strerror(e.errno or 1)
+                        hint = " (is it another user's, or traced already?)" if e.errno == 1 else ""
+                        raise AttachError(f"cannot attach to process {pid}: ptrace: {why}{hint}") from None
+                    continue                 # a thread that just exited
+                seen.add(tid)
+                self.tgid[tid] = pid
+        for tid in seen:                     # each reports its interrupt stop
+            while True:
+                try:
+                    _, st = os.waitpid(tid, sc.WALL)
+                except ChildProcessError:
+                    break
+                if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+                    break
+                if st >> 16 == sc.PTRACE_EVENT_STOP:
+                    self.tasks[tid] = None
+                    break
+                if st >> 16 == 0:            # a signal on its way in: delivered on resume
+                    self.deferred.setdefault(tid, []).append(os.WSTOPSIG(st))
+                sc.cont(tid, 0)
+        self.attached_pids.append(pid)
+        space = AddressSpace.for_image(pid, pid, self.probes, self._wait_trap, at_exec=False)
+        for tid in list(self.tasks):
+            if self.tgid.get(tid) == pid:
+                self.tasks[tid] = space
+        if space is not None and sum(1 for t in self.tasks if self.tgid.get(t) == pid) == 1:
+            self.pinning.pin(pid)
+        for tid in [t for t in self.tasks if self.tgid.get(t) == pid]:
+            self._resume(tid)
+
+    def _wait_trap(self, tid: int) -> Optional[int]:
+        """Wait for thread `tid`'s next SIGTRAP stop (a scratch page's mmap); other signals
+        are kept for later delivery. None when it ended."""
+        while True:
+            try:
+                _, st = os.waitpid(tid, sc.WALL)
+            except ChildProcessError:
+                return None
+            if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+                self._exited(tid, st)
                 return None
             sig, event = os.WSTOPSIG(st), st >> 16
             if sig == signal.SIGTRAP and event == 0:
                 return st
             if event == 0:
-                self.deferred.append(sig)
-            sc.cont(self.pid, 0)
+                self.deferred.setdefault(tid, []).append(sig)
+            sc.cont(tid, 0)
 
-    def _gone(self, status: Optional[int]) -> None:
-        """The tracee exited: hand the status to the TargetCommand (reaped once) and end the session."""
-        self.attached = False
-        self.running = False
+    def _resume(self, tid: int, sig: int = 0) -> None:
+        if not sig and tid in self.deferred:
+            sig = self.deferred[tid].pop(0)
+            if not self.deferred[tid]:
+                del self.deferred[tid]
+        try:
+            sc.cont(tid, sig)
+        except sc.PtraceError:               # gone meanwhile: its exit status is on its way
+            pass
+        self.running.add(tid)
+
+    def _exited(self, tid: int, status: Optional[int]) -> None:
+        space = self.tasks.pop(tid, None)
+        self.running.discard(tid)
+        self.orphans.discard(tid)
+        self.expected.discard(tid)
+        self.tgid.pop(tid, None)
+        if space is not None:
+            space.drop_thread(tid)
+            if not any(s is space for s in self.tasks.values()):
+                space.close()
+        if tid == self.root:
+            self._root_gone(status)
+
+    def _root_gone(self, status: Optional[int]) -> None:
+        """The -c process exited: hand the status to the TargetCommand and end the session."""
         self.pinning.release(tracee_alive=False)
         child = getattr(self.session, "child", None)
         if child is not None and status is not None and child.status is None:
             child.status = status
+        self.root = 0
         self.session.request_exit()
 
-    def _resume(self, sig: int = 0) -> None:
-        sc.cont(self.pid, sig)
-        self.running = True
-
-    def _handle(self, st: int) -> None:
-        """A stop that is not a SIGTRAP signal stop (those go to _trap)."""
-        sig = os.WSTOPSIG(st)
-        event = st >> 16
+    # --- events ----------------------------------------------------------------------------
+    def _status(self, tid: int, st: int) -> None:
+        """Any stop or exit but a SIGTRAP signal stop (those go to _trap)."""
+        if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+            self._exited(tid, st)
+            return
+        self.running.discard(tid)
+        sig, event = os.WSTOPSIG(st), st >> 16
+        if tid not in self.tasks:            # a new task, stopped before its parent's event
+            self.orphans.add(tid)
+            return
         if event == sc.PTRACE_EVENT_EXEC:
-            self._on_exec()
-            self._resume()
+            self._on_exec(tid)
+            self._resume(tid)
+        elif event in NEW_TASK_EVENTS:
+            self._on_new_task(tid, event)
+            self._resume(tid)
         elif event == sc.PTRACE_EVENT_STOP:
-            if sig in GROUP_STOP_SIGNALS:    # group-stop: stay stopped until SIGCONT
-                sc.listen(self.pid)
-                self.running = True
+            if tid in self.expected:         # a new task's first stop
+                self.expected.discard(tid)
+                self._resume(tid)
+            elif sig in GROUP_STOP_SIGNALS:  # group-stop: stay stopped until SIGCONT
+                try:
+                    sc.listen(tid)
+                except sc.PtraceError:
+                    pass
+                self.running.add(tid)
             else:                            # an interrupt stop nobody waits for
-                self._resume()
+                self._resume(tid)
         else:
-            self._resume(sig)
+            self._resume(tid, sig)
+
+    def _on_new_task(self, tid: int, event: int) -> None:
+        try:
+            new = sc.geteventmsg(tid)
+        except sc.PtraceError:
+            return
+        space = self.tasks.get(tid)
+        if event == sc.PTRACE_EVENT_CLONE and thread_group(new) == self.tgid.get(tid):
+            self._adopt(new, space, self.tgid[tid])
+            self.pinning.unpin_all([t for t in self.tasks if self.tgid.get(t) == self.tgid[tid]])
+        elif event == sc.PTRACE_EVENT_VFORK:     # shares the parent's memory until it execs
+            self._adopt(new, space, new)
+            self.pinning.forget(new)
+        else:
+            child = space.fork_copy(new, tid, self._wait_trap) if space is not None else None
+            self._adopt(new, child, new)
+            self.pinning.forget(new)
+        self.running.discard(new)
+        if new in self.orphans:              # its first stop came before this event
+            self.orphans.discard(new)
+            self._resume(new)
+        else:
+            self.expected.add(new)
+
+    def _on_exec(self, tid: int) -> None:
+        """A new program in this process (tid is its pid now): probes re-resolved for it."""
+        try:
+            former = sc.geteventmsg(tid)
+        except sc.PtraceError:
+            former = tid
+        if former != tid:
+            self.tasks.pop(former, None)
+            self.running.discard(former)
+        old = self.tasks.get(tid)
+        for t in [t for t in self.tasks if t != tid and self.tgid.get(t) == tid]:
+            self.tasks.pop(t)                # the other threads are gone with the old image
+            self.running.discard(t)
+        if old is not None and old.pid == tid and not any(s is old for t, s in self.tasks.items() if t != tid):
+            old.close()
+        self.tgid[tid] = tid
+        space = AddressSpace.for_image(tid, tid, self.probes, self._wait_trap, at_exec=True)
+        self.tasks[tid] = space
+        if space is not None and tid == self.root:
+            self.pinning.pin(tid)            # hits are round trips: keep both on one CPU
 
     def _trap(self, tid: int) -> None:
+        self.running.discard(tid)
+        space = self.tasks.get(tid)
+        if space is None:
+            if tid not in self.tasks:
+                self.orphans.add(tid)        # a new task's stop before its parent's event
+                return
+            self._resume(tid, signal.SIGTRAP)
+            return
         regs = self.regs
         addr = regs.rip - 1
-        if self.bps is not None and addr in self.bps.saved:
-            if addr == self.entry_bp:
-                self._at_entry(addr, regs, tid)
+        if addr in space.bps.saved:
+            if addr == space.entry_bp:
+                self._at_entry(space, addr, regs, tid)
             else:
-                self._hit(addr, regs, tid)
+                self._hit(space, addr, regs, tid)
+        elif space.ours(addr):               # an int3 removed after this thread hit it
+            regs.rip = addr
+            hitwait.resume(tid, regs, 0)
+            self.running.add(tid)
         else:
-            self._resume(signal.SIGTRAP)     # the program's own SIGTRAP
+            self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
 
-    def _on_exec(self) -> None:
-        """A new image: breakpoints go into the probed modules it maps. At the exec stop only
-        the program and its dynamic linker are mapped; when probes wait for a library, an
-        int3 at the program's entry point (AT_ENTRY) arms them once ld.so has mapped the
-        libraries the program needs (libraries dlopen()ed later: issue 4)."""
-        if self.mem is not None:
-            self.mem.close()
-        self.mem = None
-        self.bps = None
-        self.scratch = None
-        self.entry_bp = 0
-        self.plans.clear()
-        self.slots.clear()
-        self.pending.clear()
-        self._xranges = []
-        exe = exe_path(self.pid)
-        mine = [p for p in self.probes if p.spec.params.get("process", exe) == exe]
-        if not mine:
-            return
-        mem = sc.Memory(self.pid)
-        bps = Breakpoints(mem)
-        missing = bps.plan(self.pid, mine)
-        entry = auxv_entry(self.pid) if missing else 0
-        if not bps.probes and not entry:
-            mem.close()
-            return
-        self.mem, self.bps = mem, bps
-        self.scratch = Scratch(self.pid, mem, self._wait_trap)
-        self.unmapped = [p for p in mine if p.spec.params["path"] in missing]
-        self._arm()
-        if entry and bps.add(entry):
-            self.entry_bp = entry
-
-    def _arm(self) -> None:
-        """int3s in for every planned probe address not yet armed."""
-        assert self.bps is not None
-        for addr in self.bps.probes:         # decided before any int3 is in the code
-            if addr not in self.plans:
-                self._prepare(addr)
-        self.bps.insert_all()
-        if self.bps.probes:
-            self.pinning.pin(self.pid)       # hits are round trips: keep both on one CPU
-        # per address, decided once: the entry/statement probes and the .return probes
-        self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
-                             [p for p in ps if p.spec.params.get("kind") == "return"])
-                      for addr, ps in self.bps.probes.items()}
-
-    def _at_entry(self, addr: int, regs: Any, tid: int) -> None:
+    def _at_entry(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         """The program's entry point: its libraries are mapped now; arm their probes."""
-        assert self.bps is not None
-        self.entry_bp = 0
-        self.bps.plan(self.pid, self.unmapped)
-        self.unmapped = []
-        if addr in self.bps.probes:          # a probe of its own there: a normal hit
-            self._arm()
-            self._hit(addr, regs, tid)
+        space.arm_libraries(tid)
+        if addr in space.bps.probes:         # a probe of its own there: a normal hit
+            self._hit(space, addr, regs, tid)
             return
-        self.bps.remove(addr)
-        self._arm()
+        space.bps.remove(addr)
         regs.rip = addr
-        hitwait.resume(self.pid, regs, 0)
-        self.running = True
+        hitwait.resume(tid, regs, 0)
+        self.running.add(tid)
 
-    def _prepare(self, addr: int) -> None:
-        """How a hit at `addr` gets past the displaced instruction (relocate.py), and its slot."""
-        assert self.mem is not None and self.bps is not None and self.scratch is not None
-        code = bytearray(self.mem.read(addr, 16))
-        for a, orig in self.bps.saved.items():      # our own int3s inside those bytes
-            if addr <= a < addr + len(code):
-                code[a - addr] = orig[0]
-        p = plan(addr, bytes(code))
-        if p.kind == "slot":
-            try:
-                slot = self.scratch.slot(addr, SLOT_SIZE)
-                body = p.slot_code(slot) if slot is not None else None
-                if body is None:
-                    p.kind = "step"
-                else:
-                    self.mem.write(slot, body)
-                    self.slots[addr] = slot
-            except (OSError, ScratchError):
-                p.kind = "step"
-        self.plans[addr] = p
-
-    def _hit(self, addr: int, regs: Any, tid: int) -> None:
+    def _hit(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         self.hits += 1
         regs.rip = addr
-        assert self.bps is not None
-        returned = self._take_return(addr, tid, regs.rsp) if addr in self.pending else None
-        entries, rets = self.split.get(addr, ((), ()))
+        returned = space.take_return(addr, tid, regs.rsp) if addr in space.pending else None
+        entries, rets = space.split.get(addr, ((), ()))
         ctx = self.session.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid = self.pid
+        ctx.pid = space.pid
         ctx.tid = tid
         ctx.regs = regs
-        ctx.memory = self.mem
+        ctx.memory = space.mem
         ctx.user_mode = True
         try:
             if rets:
                 ctx.is_return = False
-                ctx.extra["module"] = self.bps.module[addr]
-                self._push_return(tid, regs.rsp, rets, self.bps.module[addr], ctx)
+                module = space.bps.module[addr]
+                ctx.extra["module"] = module
+                space.push_return(tid, regs.rsp, rets, module, [self._save_entry(p, ctx) for p in rets])
             if returned is not None:          # the return first: it happened before this instruction
                 ctx.is_return = True
                 ctx.extra["module"] = returned[1]
@@ -364,77 +425,16 @@ class PtraceEngine:
                 ctx.extra.pop("entry_values", None)
             if entries:
                 ctx.is_return = False
-                ctx.extra["module"] = self.bps.module[addr]   # for usymname/probefunc (fn_uregs.py)
+                ctx.extra["module"] = space.bps.module[addr]   # for usymname/probefunc (fn_uregs.py)
                 for p in entries:
                     self.fire(p)
         finally:
             ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
             ctx.extra.pop("module", None)
         if self.session.exit_requested:
-            hitwait.setregs(self.pid, regs)   # stopped at the probe address; stop() detaches
+            hitwait.setregs(tid, regs)        # stopped at the probe address; stop() detaches
             return
-        self._continue(addr, regs)
-
-    def _continue(self, addr: int, regs: Any) -> None:
-        """Past the displaced instruction with one resume (or the single-step fallback)."""
-        p = self.plans.get(addr)
-        kind = p.kind if p is not None else "step"
-        if kind == "slot":
-            regs.rip = self.slots[addr]
-        elif kind == "jump":
-            regs.rip = p.target               # type: ignore[union-attr]
-        elif kind == "call":
-            assert p is not None and self.mem is not None
-            target = call_target(p, regs, self.mem.read)
-            if target is None:
-                kind = "step"
-            else:
-                sp = (regs.rsp - 8) & 0xFFFFFFFFFFFFFFFF
-                try:
-                    self.mem.write(sp, (addr + p.length).to_bytes(8, "little"))
-                    regs.rsp = sp
-                    regs.rip = target
-                except OSError:
-                    kind = "step"
-        if kind == "step":
-            hitwait.setregs(self.pid, regs)
-            self._step_over(addr)
-            return
-        hitwait.resume(self.pid, regs, self.deferred.pop(0) if self.deferred else 0)
-        self.running = True
-
-    # --- .return probes --------------------------------------------------------------
-    # At the function's entry (its first instruction, where the int3 of a .return probe
-    # is: process.py resolves .return to the entry pc) [rsp] holds the return address.
-    # No stack rewriting: an int3 goes at that return site, and a pending entry (tid,
-    # rsp after the ret = rsp at entry + 8, probes) waits for it. A hit there with that
-    # rsp is the return. Frames skipped by longjmp or exceptions are found as the kernel's
-    # uretprobes find them (cleanup_return_instances): a pending entry whose frame lies
-    # below the stack pointer of a new call or a return of the same thread is dead and
-    # dropped, never fired. Recursion: one entry per frame, told apart by rsp; no cap.
-    def _push_return(self, tid: int, rsp: int, probes: list[Any], module: Any, ctx: Any) -> None:
-        assert self.mem is not None and self.bps is not None
-        after = rsp + 8
-        self._drop_dead(tid, after)           # frames at or below this call's are gone
-        try:
-            raw = self.mem.read(rsp, 8)
-        except OSError:
-            return
-        if len(raw) != 8:
-            return
-        site = int.from_bytes(raw, "little")
-        if not self._executable(site):        # an unusual stack: never plant an int3 in data
-            return
-        try:
-            if site not in self.plans:
-                self._prepare(site)
-            if not self.bps.add(site):
-                return
-        except OSError:
-            return
-        # what the probes' @entry expressions need, evaluated now (see semantic/codegen)
-        values = [self._save_entry(p, ctx) for p in probes]
-        self.pending.setdefault(site, []).append((tid, after, probes, module, values))
+        self._continue(space, addr, regs, tid)
 
     def _save_entry(self, probe: Any, ctx: Any) -> Any:
         """A .return probe's `entry_saver(ctx)` (its @entry values), run at the entry hit."""
@@ -448,95 +448,126 @@ class PtraceEngine:
             self.session.report_error(e)
             return None
 
-    def _take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any, list[Any]]]:
-        """The probes, module and entry values of the frame returning to `addr` with this rsp,
-        if any; that entry and every dead one of the thread (rsp above theirs) are dropped."""
-        got = None
-        for t, after, probes, module, values in self.pending.get(addr, ()):
-            if t == tid and after == rsp:
-                got = (probes, module, values)
-        self._drop_dead(tid, rsp)
-        return got
-
-    def _drop_dead(self, tid: int, rsp: int) -> None:
-        """Drop the thread's pending returns whose frames are not above `rsp` (their
-        rsp-after-return <= rsp); a return site nobody waits for loses its int3."""
-        assert self.bps is not None
-        for site in list(self.pending):
-            lst = self.pending[site]
-            keep = [e for e in lst if e[0] != tid or e[1] > rsp]
-            if len(keep) == len(lst):
-                continue
-            if keep:
-                self.pending[site] = keep
+    def _continue(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
+        """Past the displaced instruction with one resume (or the single-step fallback)."""
+        p = space.plans.get(addr)
+        kind = p.kind if p is not None else "step"
+        if kind == "slot":
+            regs.rip = space.slots[addr]
+        elif kind == "jump":
+            regs.rip = p.target               # type: ignore[union-attr]
+        elif kind == "call":
+            assert p is not None
+            target = call_target(p, regs, space.mem.read)
+            if target is None:
+                kind = "step"
             else:
-                del self.pending[site]
-                if site not in self.bps.probes:
-                    try:
-                        self.bps.remove(site)
-                    except OSError:
-                        pass
-
-    def _executable(self, addr: int) -> bool:
-        for lo, hi in self._xranges:
-            if lo <= addr < hi:
-                return True
-        self._xranges = executable_ranges(self.pid)      # a new mapping (dlopen): look again
-        return any(lo <= addr < hi for lo, hi in self._xranges)
-
-    def _step_over(self, addr: int) -> None:
-        """Execute the displaced instruction in place: lift the int3, single-step, re-arm."""
-        assert self.bps is not None
-        if addr not in self.bps.saved:       # a return site whose int3 just went: nothing to step over
-            self._resume()
+                sp = (regs.rsp - 8) & 0xFFFFFFFFFFFFFFFF
+                try:
+                    space.mem.write(sp, (addr + p.length).to_bytes(8, "little"))
+                    regs.rsp = sp
+                    regs.rip = target
+                except OSError:
+                    kind = "step"
+        if kind == "step":
+            hitwait.setregs(tid, regs)
+            self._step_over(space, addr, tid)
             return
-        self.bps.lift(addr)
+        sig = 0
+        if tid in self.deferred:
+            sig = self.deferred[tid].pop(0)
+            if not self.deferred[tid]:
+                del self.deferred[tid]
+        try:
+            hitwait.resume(tid, regs, sig)
+        except sc.PtraceError:
+            pass
+        self.running.add(tid)
+
+    def _step_over(self, space: AddressSpace, addr: int, tid: int) -> None:
+        """Execute the displaced instruction in place: lift the int3, single-step, re-arm.
+        (Another thread passing the address meanwhile is not seen: the fallback's limit.)"""
+        if addr not in space.bps.saved:      # a return site whose int3 just went: nothing to step over
+            self._resume(tid)
+            return
+        space.bps.lift(addr)
         pending = 0
-        sc.singlestep(self.pid)
+        sc.singlestep(tid)
         while True:
-            st = self._wait(0)
-            if st is None:                   # exited during the step
+            try:
+                _, st = os.waitpid(tid, sc.WALL)
+            except ChildProcessError:
+                return
+            if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+                self._exited(tid, st)
                 return
             sig = os.WSTOPSIG(st)
             if sig == signal.SIGTRAP and st >> 16 == 0:
                 break
             if st >> 16 == 0:
                 pending = sig                # a signal arrived first: deliver it after the step
-            sc.singlestep(self.pid)
-        self.bps.rearm(addr)
-        self._resume(pending)
+            sc.singlestep(tid)
+        space.bps.rearm(addr)
+        self._resume(tid, pending)
 
     # --- the end -----------------------------------------------------------------------
     def _detach(self) -> None:
-        sig = 0
-        if self.running:
+        """Stop every thread, undo a pending trap of ours, take every int3 out, detach."""
+        for tid in list(self.running):
             try:
-                sc.interrupt(self.pid)
+                sc.interrupt(tid)
             except sc.PtraceError:
-                self._gone(None)
-                return
-            st = self._wait(0)
-            if st is None:
-                return
-            s, event = os.WSTOPSIG(st), st >> 16
-            if event == 0 and s == signal.SIGTRAP and self.bps is not None:
-                regs = hitwait.getregs(self.pid, self.regs)
-                if regs.rip - 1 in self.bps.saved:   # stopped on a breakpoint: undo the int3's step
-                    regs.rip -= 1
-                    hitwait.setregs(self.pid, regs)
-                else:
-                    sig = s
-            elif event == 0:
-                sig = s                      # a signal on its way: let it through
-        if self.bps is not None:
+                self.tasks.pop(tid, None)
+                self.running.discard(tid)
+        waiting = set(self.running) | self.expected
+        while waiting:
             try:
-                self.bps.remove_all()
+                who, st = os.waitpid(-1, sc.WALL)
+            except ChildProcessError:
+                break
+            if os.WIFEXITED(st) or os.WIFSIGNALED(st):
+                if who == self.root:
+                    child = getattr(self.session, "child", None)
+                    if child is not None and child.status is None:
+                        child.status = st
+                self.tasks.pop(who, None)
+                waiting.discard(who)
+                continue
+            waiting.discard(who)
+            self.running.discard(who)
+            sig, event = os.WSTOPSIG(st), st >> 16
+            if event in NEW_TASK_EVENTS:     # a task born during the detach: detach it too
+                try:
+                    new = sc.geteventmsg(who)
+                    space = self.tasks.get(who)
+                    child = space if event != sc.PTRACE_EVENT_FORK or space is None else \
+                        space.fork_copy(new, who, self._wait_trap)
+                    self.tasks[new] = child
+                    waiting.add(new)
+                except sc.PtraceError:
+                    pass
+            elif who not in self.tasks:
+                self.tasks[who] = None
+            elif event == 0 and sig == signal.SIGTRAP:
+                space = self.tasks.get(who)
+                regs = hitwait.getregs(who, self.regs)
+                if space is not None and space.ours(regs.rip - 1):   # undo the int3's step
+                    regs.rip -= 1
+                    hitwait.setregs(who, regs)
+                else:
+                    self.deferred.setdefault(who, []).append(sig)
+            elif event == 0:
+                self.deferred.setdefault(who, []).append(sig)   # a signal on its way: let it through
+        for space in {id(s): s for s in self.tasks.values() if s is not None}.values():
+            try:
+                space.remove_all()
             except OSError:
                 pass
         self.pinning.release()               # the target's own CPU mask back
-        try:
-            sc.detach(self.pid, sig)
-        except sc.PtraceError:
-            pass
-        self.attached = False
-        self.running = False
+        for tid in list(self.tasks):
+            sig = self.deferred.get(tid, [0])[0]
+            try:
+                sc.detach(tid, sig)
+            except sc.PtraceError:
+                pass
+        self.running.clear()

@@ -73,31 +73,32 @@ class ScratchError(Exception):
 class Scratch:
     """The scratch areas of one tracee image and their slots."""
 
-    def __init__(self, pid: int, mem: sc.Memory, wait_trap: Callable[[], Optional[int]]) -> None:
+    def __init__(self, pid: int, mem: sc.Memory, wait_trap: Callable[[int], Optional[int]]) -> None:
         self.pid = pid
         self.mem = mem
-        self.wait_trap = wait_trap          # waits for the tracee's next SIGTRAP stop; None if it died
+        self.wait_trap = wait_trap          # waits for a thread's next SIGTRAP stop; None if it died
         self.areas: list[list[int]] = []    # [start, end, next free]
         self.stub = 0                       # address of the permanent `syscall; int3`
 
-    def slot(self, near: int, size: int) -> Optional[int]:
-        """A fresh slot of `size` bytes within rel32 reach of `near` (an area is mapped if needed)."""
+    def slot(self, near: int, size: int, tid: int) -> Optional[int]:
+        """A fresh slot of `size` bytes within rel32 reach of `near`; an area is mapped if
+        needed, by making thread `tid` (stopped) call mmap."""
         for area in self.areas:
             start, end, free = area
             if free + size <= end and abs(near - start) <= REACH:
                 area[2] = free + size
                 return free
-        area = self._new_area(near)
+        area = self._new_area(near, tid)
         if area is None:
             return None
         area[2] += size
         return area[2] - size
 
-    def _new_area(self, near: int) -> Optional[list[int]]:
+    def _new_area(self, near: int, tid: int) -> Optional[list[int]]:
         where = placement(self.pid, near, AREA_SIZE)
         if where is None:
             return None
-        got = self.inject_mmap(where, AREA_SIZE)
+        got = self.inject_mmap(where, AREA_SIZE, tid)
         if got != where:
             return None
         area = [got, got + AREA_SIZE, got]
@@ -108,9 +109,11 @@ class Scratch:
         self.areas.append(area)
         return area
 
-    def inject_mmap(self, where: int, size: int) -> int:
-        """Make the stopped tracee map `size` bytes r-x at `where`; the result (or -errno)."""
-        regs = sc.getregs(self.pid)
+    def inject_mmap(self, where: int, size: int, tid: int) -> int:
+        """Make the stopped thread `tid` map `size` bytes r-x at `where`; the result (or -errno).
+        The first area borrows bytes at its rip: only done while no other thread runs (at
+        the exec stop, or with every thread of an attached process stopped)."""
+        regs = sc.getregs(tid)
         saved = sc.UserRegs.from_buffer_copy(regs)
         borrowed: Optional[bytes] = None
         stub = self.stub
@@ -130,11 +133,11 @@ class Scratch:
             regs.r10 = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
             regs.r8 = (1 << 64) - 1
             regs.r9 = 0
-            sc.setregs(self.pid, regs)
-            sc.cont(self.pid)
-            if self.wait_trap() is None:
+            sc.setregs(tid, regs)
+            sc.cont(tid)
+            if self.wait_trap(tid) is None:
                 raise ScratchError("the process ended while a scratch page was mapped into it")
-            after = sc.getregs(self.pid)
+            after = sc.getregs(tid)
             if after.rip != stub + len(STUB):
                 raise ScratchError(f"unexpected stop at {after.rip:#x} while mapping a scratch page")
             result = after.rax
@@ -146,7 +149,7 @@ class Scratch:
                 except OSError:
                     pass
             try:
-                sc.setregs(self.pid, saved)
+                sc.setregs(tid, saved)
             except sc.PtraceError:
                 pass
 

@@ -23,8 +23,15 @@ PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_LISTEN = 0x4208
 
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_O_TRACEFORK = 0x02
+PTRACE_O_TRACEVFORK = 0x04
+PTRACE_O_TRACECLONE = 0x08
 PTRACE_O_TRACEEXEC = 0x10
 PTRACE_O_EXITKILL = 0x100000
+PTRACE_EVENT_FORK = 1
+PTRACE_EVENT_VFORK = 2
+PTRACE_EVENT_CLONE = 3
 PTRACE_EVENT_EXEC = 4
 PTRACE_EVENT_STOP = 128
 
@@ -34,7 +41,8 @@ OPNAMES = {PTRACE_CONT: "PTRACE_CONT", PTRACE_SINGLESTEP: "PTRACE_SINGLESTEP",
            PTRACE_GETREGS: "PTRACE_GETREGS", PTRACE_SETREGS: "PTRACE_SETREGS",
            PTRACE_DETACH: "PTRACE_DETACH", PTRACE_SEIZE: "PTRACE_SEIZE",
            PTRACE_INTERRUPT: "PTRACE_INTERRUPT", PTRACE_LISTEN: "PTRACE_LISTEN",
-           PTRACE_KILL: "PTRACE_KILL", PTRACE_TRACEME: "PTRACE_TRACEME"}
+           PTRACE_KILL: "PTRACE_KILL", PTRACE_TRACEME: "PTRACE_TRACEME",
+           PTRACE_GETEVENTMSG: "PTRACE_GETEVENTMSG"}
 
 # struct user_regs_struct (x86_64, <sys/user.h>), in order
 REG_NAMES = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
@@ -93,6 +101,13 @@ def interrupt(pid: int) -> None:
 
 def listen(pid: int) -> None:
     ptrace(PTRACE_LISTEN, pid)
+
+
+def geteventmsg(pid: int) -> int:
+    """The event's message: a new task's id (fork/vfork/clone), the former tid (exec)."""
+    msg = ctypes.c_ulong()
+    ptrace(PTRACE_GETEVENTMSG, pid, 0, msg)
+    return msg.value
 
 
 def getregs(pid: int, regs: Optional[UserRegs] = None) -> UserRegs:

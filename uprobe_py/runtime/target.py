@@ -77,7 +77,10 @@ class TargetCommand:
     def reap(self) -> bool:
         """True once it has exited (non-blocking)."""
         if self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:      # reaped by the ptrace engine, which keeps its status
+                return True
             if pid == 0:
                 return False
             self.status = status
