@@ -1,12 +1,12 @@
-"""Per-hit cost of the ptrace engine (v0: int3 + single-step per hit), beside ltrace and gdb.
+"""Per-hit cost of the ptrace engine (one stop per hit), beside bpftrace, ltrace and gdb.
 
 A counting probe `process.function("tick") { n++ }` on targets/loop.c (-O2), which
 calls tick() N times. Cost per hit = (wall(N) - wall(0)) / N, so start-up (Python,
-compile, exec) cancels out; median of --runs runs. Rows: unpinned, and pinned with
-tracer and tracee on one CPU (taskset -c 0: the child inherits it), which
-/work/shared/design/ptrace-facts.md shows matters more than anything else.
-ltrace (-x tick) and gdb (a silent breakpoint that continues) are timed the same
-way when installed, else "not installed".
+compile, exec) cancels out; median of --runs runs. Rows: the default (the engine pins
+tracer and a single-threaded tracee to one CPU while it is traced), UPROBE_PY_PIN=0
+(no pinning: the scheduler places them), and the whole run under taskset -c 0.
+bpftrace (a kernel uprobe), ltrace (-x tick) and gdb (a silent breakpoint that
+continues) are timed the same way when installed, else "not installed".
 
 Run: python3 bench/ptrace_bench.py [--hits N] [--runs N]
 """
@@ -63,10 +63,17 @@ def main() -> int:
     print(f"# command: {' '.join(sys.argv)}  (hits={a.hits}, runs={a.runs}, target={app})")
     py = [sys.executable, "-m", "uprobe_py"]
     rows = [
-        ("uprobe-py (int3 + single-step, Python)", lambda n: py + ["-c", f"{app} {n}", "-e", SCRIPT]),
-        ("uprobe-py, pinned to CPU 0 (taskset)",
+        ("uprobe-py (one stop, tracer+tracee pinned)", lambda n: py + ["-c", f"{app} {n}", "-e", SCRIPT]),
+        ("uprobe-py, UPROBE_PY_PIN=0 (unpinned)",
+         lambda n: ["env", "UPROBE_PY_PIN=0"] + py + ["-c", f"{app} {n}", "-e", SCRIPT]),
+        ("uprobe-py, whole run under taskset -c 0",
          lambda n: ["taskset", "-c", "0"] + py + ["-c", f"{app} {n}", "-e", SCRIPT]),
     ]
+    if shutil.which("bpftrace"):
+        rows.append(("bpftrace uprobe (kernel, single-steps)",
+                     lambda n: ["bpftrace", "-e", f"uprobe:{app}:tick {{ @n = count(); }}", "-c", f"{app} {n}"]))
+    else:
+        print("bpftrace: not installed")
     if shutil.which("ltrace"):
         rows.append(("ltrace -x tick", lambda n: ["ltrace", "-x", "tick", "-o", "/dev/null", app, str(n)]))
     else:

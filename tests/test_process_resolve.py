@@ -282,12 +282,14 @@ def test_index_cached_by_build_id(bins: dict, tmp_path: Path, monkeypatch: pytes
 
 
 def test_run_time_is_a_clean_error_where_the_ptrace_engine_cannot_go_yet(bins: dict, cache_home: Path) -> None:
-    # the ptrace engine (tests/test_ptrace_engine.py) traces the -c command only
+    # the ptrace engine traces the -c command's hierarchy and attached processes, not every
+    # process that runs a program (stap's system-wide process("PATH") probes)
     exe = bins["simple", "O0"]
     r = run("-e", f'probe process("{exe}").function("add") {{ print(1) }} probe error {{ println("err") }}',
             cache=cache_home)
     assert r.returncode == 1 and r.stdout == "err\n"
-    assert r.stderr.startswith("ERROR: process probes need -c CMD in uprobe-py for now")
+    assert r.stderr.startswith("ERROR: process probes need a process to trace: -c CMD, -x PID or process(PID) "
+                               "(uprobe-py does not probe every process that runs a program)\n")
     r = run("-c", f"{exe} 1", "-e", f'probe process("{exe}").function("add").return {{ print(1) }} '
             'probe error { println("err") }', cache=cache_home)
     # .return probes now run there too (tests/test_ptrace_engine.py): one hit, no error

@@ -38,6 +38,9 @@ class Program:
         An error raised inside a built-in is blamed, as stap blames it, on the tapset
         function's own definition (when SystemTap's tapsets are installed to point at).
         """
+        tok = getattr(e, "token", None)          # a tapset function's own definition (fn_umem.py)
+        if tok is not None:
+            return tok
         where = getattr(e, "where", None)
         if where is not None:
             return self.tokens[where]

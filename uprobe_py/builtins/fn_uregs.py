@@ -71,16 +71,19 @@ def uaddr(ctx: Context) -> int:
 
 @builtin("usymname", STRING, (LONG,), needs_ctx=True, group=G_CTX)
 def usymname(ctx: Context, addr: int) -> str:
-    addr &= (1 << 64) - 1
-    mod = ctx.extra.get("module")
-    if mod is not None:
-        from uprobe_py.probes.process import _module
-        got = _module(mod[0])
-        if got:
-            sym = got[0].symbol_at(addr - mod[1])
+    # any module of the process (binary, libc, ld.so...): runtime/process_maps.py
+    from uprobe_py.runtime.process_maps import lookup
+    name = lookup(ctx, addr)[0]
+    if name is None:
+        mod = ctx.extra.get("module")      # no module map (tests without a live process)
+        if mod is not None and ctx.regs is None:
+            from uprobe_py.probes.process import _module
+            got = _module(mod[0])
+            sym = got[0].symbol_at((addr & ((1 << 64) - 1)) - mod[1]) if got else None
             if sym is not None:
                 return sym.name
-    return f"{addr:#x}"
+        return f"{addr & ((1 << 64) - 1):#x}"
+    return name[:ctx.session.maxstringlen - 1]
 
 
 @builtin("probefunc", STRING, (), needs_ctx=True, group=G_CTX)

@@ -100,7 +100,8 @@ class PtraceEngine:
             self.root = child.pid
             self._adopt(child.pid, None, child.pid)
         elif not pids:
-            return self._fail("process probes need a process to trace: -c CMD, -x PID or process(PID)")
+            return self._fail("process probes need a process to trace: -c CMD, -x PID or process(PID) "
+                              "(uprobe-py does not probe every process that runs a program)")
         # Between polls a stop is announced by SIGCHLD; its handler must be the C-level one
         # that writes the wakeup fd (a Python handler alone can be left pending when SIGCHLD
         # lands between the last bytecode and epoll_wait). Inside poll, SIGCHLD is blocked
