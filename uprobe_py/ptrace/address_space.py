@@ -39,6 +39,7 @@ class AddressSpace:
         self.retired: set[int] = set()      # addresses that held one of our int3s
         self.pending: dict[int, list[Pending]] = {}
         self.split: dict[int, tuple[list[Any], list[Any]]] = {}
+        self.fast: dict[int, tuple[list[Any], Any, int]] = {}   # addr -> (probes, module, resume rip)
         self.entry_bp = 0                   # AT_ENTRY int3 while library probes wait
         self.unmapped: list[Any] = []       # probes whose module was not mapped at exec
         self._xranges: list[tuple[int, int]] = []
@@ -81,7 +82,7 @@ class AddressSpace:
         scratch.areas = [list(a) for a in self.scratch.areas]
         scratch.stub = self.scratch.stub
         space = AddressSpace(child, mem, bps, scratch)
-        space.plans, space.slots, space.split = self.plans, dict(self.slots), self.split
+        space.plans, space.slots, space.split, space.fast = self.plans, dict(self.slots), self.split, self.fast
         space.retired = set(self.retired)
         space.entry_bp, space.unmapped = self.entry_bp, list(self.unmapped)
         for site, lst in self.pending.items():
@@ -110,6 +111,15 @@ class AddressSpace:
         self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
                              [p for p in ps if p.spec.params.get("kind") == "return"])
                       for addr, ps in self.bps.probes.items()}
+        # the common hit, decided once: only entry/statement probes, and a resume address
+        # that does not depend on the registers (a slot, or a jump's target)
+        self.fast = {}
+        for addr, (entries, rets) in self.split.items():
+            p = self.plans.get(addr)
+            if rets or p is None or p.kind not in ("slot", "jump"):
+                continue
+            resume = self.slots[addr] if p.kind == "slot" else p.target
+            self.fast[addr] = (entries, self.bps.module[addr], resume)
 
     def arm_libraries(self, tid: int) -> None:
         """At the program's entry point: the libraries it needs are mapped now."""

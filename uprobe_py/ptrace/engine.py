@@ -376,6 +376,10 @@ class PtraceEngine:
             return
         regs = self.regs
         addr = regs.rip - 1
+        fast = space.fast.get(addr)
+        if fast is not None and addr not in space.pending and tid not in self.deferred:
+            self._fast_hit(space, addr, regs, tid, fast)
+            return
         if addr in space.bps.saved:
             if addr == space.entry_bp:
                 self._at_entry(space, addr, regs, tid)
@@ -387,6 +391,33 @@ class PtraceEngine:
             self.running.add(tid)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
+
+    def _fast_hit(self, space: AddressSpace, addr: int, regs: Any, tid: int,
+                  fast: tuple[list[Any], Any, int]) -> None:
+        """The common hit (see AddressSpace.fast): entry probes, then on past a slot or jump."""
+        probes, module, resume = fast
+        regs.rip = addr
+        session = self.session
+        ctx = session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = \
+            space.pid, tid, regs, space.mem, True, False
+        ctx.extra["module"] = module
+        try:
+            for p in probes:
+                if session.exit_requested:
+                    break
+                session.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
+            del ctx.extra["module"]
+        if session.exit_requested:
+            hitwait.setregs(tid, regs)        # stopped at the probe address; stop() detaches
+            return
+        regs.rip = resume
+        if hitwait.resume_fast(tid, regs, 0):
+            return                            # gone meanwhile: its exit status is on its way
+        self.running.add(tid)
 
     def _at_entry(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         """The program's entry point: its libraries are mapped now; arm their probes."""

@@ -45,6 +45,8 @@ if NATIVE:
         if r:
             raise sc.PtraceError("PTRACE_CONT", pid, -r)
 
+    resume_fast = _lib.up_resume        # (tid, regs, sig=0) -> 0 or -errno, no exception
+
     def getregs(pid: int, regs: Any = REGS) -> Any:
         r = _lib.up_getregs(pid, regs)
         if r:
@@ -92,6 +94,13 @@ else:
     def resume(pid: int, regs: Any = REGS, sig: int = 0) -> None:
         sc.setregs(pid, regs)
         sc.cont(pid, sig)
+
+    def resume_fast(pid: int, regs: Any, sig: int = 0) -> int:
+        try:
+            resume(pid, regs, sig)
+        except sc.PtraceError as e:
+            return -(e.errno or 1)
+        return 0
 
     def getregs(pid: int, regs: Any = REGS) -> Any:
         return sc.getregs(pid, regs)
