@@ -124,3 +124,28 @@ def test_attach_to_a_missing_process_is_a_clear_error(family: Path, tmp_path: Pa
                         "WARNING: Number of errors: 1, skipped probes: 0\n"
                         "Pass 5: run failed.  [man error::pass5]\n")
     assert r.returncode == 1
+
+
+def test_process_pid_probes_attach_without_x(family: Path, tmp_path: Path) -> None:
+    """process(PID).function(...) and process(PID).statement(ADDRESS).absolute attach to PID."""
+    server = subprocess.Popen([str(family), "server"], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(server.stdout.readline())           # type: ignore[union-attr]
+        img = ElfImage(str(family))
+        work = next(s.addr for s in img.symbols if s.name == "work")
+        with open(f"/proc/{pid}/maps") as f:
+            base = min(int(ln.split("-", 1)[0], 16) for ln in f if ln.rstrip().endswith(str(family)))
+        absolute = base + img.offset_of(work)
+        env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(ROOT))
+        script = (f'global a, b probe process({pid}).function("work") {{ a++ }} '
+                  f'probe process({pid}).statement({absolute:#x}).absolute {{ b++ }} '
+                  'probe end { printf("%d %d\\n", a > 20, b > 20) }')
+        r = subprocess.run([sys.executable, "-m", "uprobe_py", "-T", "1", "-e", script],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert (r.stdout, r.stderr, r.returncode) == ("1 1\n", "", 0)
+        live, file = _text_bytes(pid, family, "work")
+        assert live == file
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
