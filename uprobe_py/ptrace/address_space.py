@@ -43,6 +43,8 @@ class AddressSpace:
         self.entry_bp = 0                   # AT_ENTRY int3 while library probes wait
         self.unmapped: list[Any] = []       # probes whose module was not mapped at exec
         self._xranges: list[tuple[int, int]] = []
+        self.semaphores: dict[int, int] = {}    # run-time address -> our increments
+        self._counted: set[tuple[int, int]] = set()
 
     # --- creation ----------------------------------------------------------------------
     @classmethod
@@ -84,6 +86,8 @@ class AddressSpace:
         space = AddressSpace(child, mem, bps, scratch)
         space.plans, space.slots, space.split, space.fast = self.plans, dict(self.slots), self.split, self.fast
         space.retired = set(self.retired)
+        space.semaphores = dict(self.semaphores)        # the child's memory holds our increments
+        space._counted = set(self._counted)
         space.entry_bp, space.unmapped = self.entry_bp, list(self.unmapped)
         for site, lst in self.pending.items():
             mine = [(child, after, probes, module, values) for t, after, probes, module, values in lst
@@ -107,6 +111,14 @@ class AddressSpace:
                 self.prepare(addr, tid)
         self.bps.insert_all()
         self.retired.update(self.bps.probes)
+        for addr, ps in self.bps.probes.items():     # SDT semaphores: "a tracer is here"
+            for p in ps:
+                sem = p.spec.params.get("semaphore")
+                if sem and (id(p), addr) not in self._counted:
+                    self._counted.add((id(p), addr))
+                    rt = self.bps.module[addr][1] + sem
+                    if self._bump(rt, 1):
+                        self.semaphores[rt] = self.semaphores.get(rt, 0) + 1
         # per address, decided once: the entry/statement probes and the .return probes
         self.split = {addr: ([p for p in ps if p.spec.params.get("kind") != "return"],
                              [p for p in ps if p.spec.params.get("kind") == "return"])
@@ -155,6 +167,22 @@ class AddressSpace:
 
     def remove_all(self) -> None:
         self.bps.remove_all()
+        for rt, n in self.semaphores.items():
+            self._bump(rt, -n)
+        self.semaphores.clear()
+
+    def _bump(self, addr: int, delta: int) -> bool:
+        """Add delta to the 16-bit SDT semaphore at addr (the program tests it to skip the
+        marker's argument set-up when nobody listens)."""
+        try:
+            raw = self.mem.read(addr, 2)
+            if len(raw) != 2:
+                return False
+            value = (int.from_bytes(raw, "little") + delta) & 0xFFFF
+            self.mem.write(addr, value.to_bytes(2, "little"))
+            return True
+        except OSError:
+            return False
 
     # --- .return probes --------------------------------------------------------------------
     def push_return(self, tid: int, rsp: int, probes: list[Any], module: Any, values: list[Any]) -> None:
