@@ -146,7 +146,9 @@ class Elaborator:
             self.errors.append(Diagnostic("semantic error", e.msg, e.tok))
             return False
         for spec in specs:
-            self.resolved.append(Resolved(len(self.resolved), probe, point, spec, body, cond, derivation))
+            # a family that pre-binds locals (syscall aliases) gets a body per spec, as an alias would
+            own = n.Block(body.tok, [body]) if spec.params.get("own_body") else body
+            self.resolved.append(Resolved(len(self.resolved), probe, point, spec, own, cond, derivation))
         return True
 
 

@@ -31,8 +31,7 @@ PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", 
 FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
 LATER = {"callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
          "maxactive": "issue 3", "nearest": "issue 3",
-         "plt": "issue 4", "begin": "issue 4", "end": "issue 4",
-         "syscall": "issue 4", "thread": "issue 4", "insn": "issue 4"}
+         "plt": "issue 4", "begin": "issue 4", "end": "issue 4", "thread": "issue 4", "insn": "issue 4"}
 
 _target_command: Optional[str] = None
 _target_pid = 0
@@ -122,6 +121,8 @@ class ProcessFamily:
         if components[1].name == "library":
             return self._resolve_library(components, tok)
         kind_c = components[1]
+        if kind_c.name == "syscall":
+            return self._resolve_syscall(components)
         if kind_c.name in ("mark", "provider"):        # SDT markers: probes/sdt.py
             from . import sdt
             return sdt.resolve(self, components)
@@ -163,6 +164,32 @@ class ProcessFamily:
             for spec in specs:
                 spec.params["pid"] = first.arg.value
         return specs
+
+    def _resolve_syscall(self, components: list[Any]) -> list[ProbeSpec]:
+        """process[("PATH")|(PID)].syscall[.return]: every system call of the traced processes
+        (those running PATH, or PID), with $syscall, $arg1..$arg6 and $return."""
+        first, kind_c = components[0], components[1]
+        if kind_c.arg is not None:
+            raise ProbeResolveError("probe point mismatch", kind_c.tok)
+        rest = components[2:]
+        if rest and (rest[0].name != "return" or rest[0].arg is not None or len(rest) > 1):
+            raise ProbeResolveError("invalid suffix for probe", rest[0].tok)
+        ret = bool(rest)
+        params: dict[str, Any] = {"kind": "syscall.return" if ret else "syscall"}
+        if first.arg is None:
+            head = "process"
+        elif isinstance(first.arg.value, int):
+            head = f"process({first.arg.value})"
+            params["pid"] = first.arg.value
+            self._exe_of(first.arg.value)
+        else:
+            path = self._paths(first)[0]
+            head = f'process("{path}")'
+            params["path"] = path
+        pp = head + ".syscall" + (".return" if ret else "")
+        params["derived_from"] = pp
+        params["pc_comment"] = ""
+        return [ProbeSpec("process", pp, params)]
 
     def _resolve_absolute(self, first: Any, addr: int, tok: Token) -> list[ProbeSpec]:
         """process(PID).statement(ADDRESS).absolute: a run-time address of that process, in
@@ -218,7 +245,13 @@ class ProcessFamily:
         if kind_c.arg is None or not isinstance(kind_c.arg.value, str):
             raise ProbeResolveError(f"{kind_c.name}(NUMBER) process probes are not available yet in uprobe-py",
                                     kind_c.tok)
-        flags = self._suffixes(components[3:], kind_c.name == "statement")
+        label = None                     # .function("F").label("L") in a library
+        if kind_c.name == "function" and len(components) > 3 and components[3].name == "label" \
+                and components[3].arg is not None and isinstance(components[3].arg.value, str):
+            label = components[3].arg.value
+        flags = self._suffixes(components[4 if label is not None else 3:], kind_c.name == "statement")
+        if label is not None and flags:
+            raise ProbeResolveError("invalid suffix for probe", components[4].tok)
         pattern = lib_c.arg.value
         specs: list[ProbeSpec] = []
         for exe in self._paths(components[0]):
@@ -233,7 +266,7 @@ class ProcessFamily:
                     raise ProbeResolveError(f"cannot find library '{pattern}'")
                 prefix = f'process("{exe}").library("{lib}")'
                 got = self._resolve_in(lib, [components[0], *components[2:]], kind_c.name == "statement",
-                                       kind_c.arg.value, flags, derived_prefix=prefix)
+                                       kind_c.arg.value, flags, derived_prefix=prefix, label_pat=label)
                 for spec in got:
                     spec.params["process"] = exe         # armed only in processes running exe
                 specs += got
@@ -364,18 +397,12 @@ class ProcessFamily:
         return out
 
     def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Any:
-        """Entry, statement and `.return` probes: the ptrace engine (uprobe_py/ptrace/engine.py),
-        which needs the -c command traced from its fork (session.trace_target). A `.return`
-        probe's address is the function's entry pc (Query with ret=True), where the engine
-        reads the return address at [rsp] and plants an int3 at the return site."""
+        """The session's ptrace engine (uprobe_py/ptrace/engine.py), shared with the syscall
+        aliases; it traces the -c command from its fork and attaches to -x / process(PID)."""
         if not probes:
             return None
-        from ..ptrace.engine import PtraceEngine
-        if getattr(session, "opts", None) is not None and session.opts.target_cmd:
-            session.trace_target = True
-        return PtraceEngine(session, probes, fire)
-
-
+        from ..ptrace.engine import shared_engine
+        return shared_engine(session, probes, fire)
 
 
 class ProcessEngine:

@@ -84,4 +84,4 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import begin_end, process, timers  # noqa: F401  (registration side effect)
+        from . import begin_end, process, syscalls, timers  # noqa: F401  (registration side effect)

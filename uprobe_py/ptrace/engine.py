@@ -34,17 +34,32 @@ from typing import Any, Callable, Optional
 from . import hitwait
 from . import syscalls as sc
 from .address_space import AddressSpace
+from .breakpoints import exe_path
 from .affinity import Pinning
 from .relocate import call_target
+from .syscall_stops import SyscallTable, is_syscall_probe, seccomp_filter
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 FOLLOW = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_TRACECLONE | sc.PTRACE_O_TRACEFORK | sc.PTRACE_O_TRACEVFORK
 NEW_TASK_EVENTS = (sc.PTRACE_EVENT_FORK, sc.PTRACE_EVENT_VFORK, sc.PTRACE_EVENT_CLONE)
 
 
-def attach_child(pid: int) -> None:
+def attach_child(pid: int, options: Optional[int] = None) -> None:
     """Called by TargetCommand in the tracer right after fork (the child waits on its pipe)."""
-    sc.seize(pid, FOLLOW | sc.PTRACE_O_EXITKILL)
+    sc.seize(pid, options if options is not None else FOLLOW | sc.PTRACE_O_EXITKILL)
+
+
+def shared_engine(session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional["PtraceEngine"]:
+    """One ptrace engine per session (a process has one tracer): the first family that needs
+    it (process probes, syscall aliases) makes it, later ones add their probes to it."""
+    eng = getattr(session, "ptrace_engine", None)
+    if eng is not None:
+        eng.add_probes(probes)
+        return None
+    eng = session.ptrace_engine = PtraceEngine(session, probes, fire)
+    if getattr(session, "opts", None) is not None and session.opts.target_cmd:
+        session.trace_target = eng           # TargetCommand reads trace_options and seccomp
+    return eng
 
 
 def thread_group(tid: int) -> int:
@@ -65,8 +80,12 @@ class AttachError(Exception):
 class PtraceEngine:
     def __init__(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> None:
         self.session = session
-        self.probes = sorted(probes, key=lambda p: p.index)
         self.fire = fire
+        self.probes: list[Any] = []
+        self.add_probes(probes)
+        self.sysmode: set[int] = set()           # attached tasks resumed with PTRACE_SYSCALL
+        self.in_syscall: dict[int, tuple[int, tuple[int, ...]]] = {}   # tid -> (nr, args) until its exit
+        self.mems: dict[int, sc.Memory] = {}     # tgid -> memory, for processes without breakpoints
         self.tasks: dict[int, Optional[AddressSpace]] = {}   # traced thread -> its space (None: nothing probed)
         self.tgid: dict[int, int] = {}
         self.running: set[int] = set()
@@ -83,6 +102,16 @@ class PtraceEngine:
         os.set_blocking(self._w, False)
         self._old_chld: Any = None
         self._old_wakeup: Optional[int] = -1
+
+    def add_probes(self, probes: list[Any]) -> None:
+        self.probes = sorted(self.probes + list(probes), key=lambda p: p.index)
+        self.bp_probes = [p for p in self.probes if not is_syscall_probe(p)]
+        self.syscalls = SyscallTable(self.probes)
+        self.trace_options = FOLLOW | sc.PTRACE_O_EXITKILL
+        self.seccomp: Optional[bytes] = None
+        if self.syscalls:
+            self.trace_options |= sc.PTRACE_O_TRACESECCOMP | sc.PTRACE_O_TRACESYSGOOD
+            self.seccomp = seccomp_filter(self.syscalls.numbers())
 
     @property
     def attached(self) -> bool:
@@ -163,6 +192,8 @@ class PtraceEngine:
                 self._old_chld = None
             for space in {id(s): s for s in self.tasks.values() if s is not None}.values():
                 space.close()
+            for mem in self.mems.values():
+                mem.close()
             for fd in (self._r, self._w):
                 try:
                     os.close(fd)
@@ -204,7 +235,7 @@ class PtraceEngine:
                 break
             for tid in sorted(new):
                 try:
-                    sc.seize(tid, FOLLOW)
+                    sc.seize(tid, self.trace_options & ~sc.PTRACE_O_EXITKILL)   # -x: runs on if we die
                     sc.interrupt(tid)
                 except sc.PtraceError as e:
                     if tid == pid or not seen:
@@ -229,13 +260,16 @@ class PtraceEngine:
                     self.deferred.setdefault(tid, []).append(os.WSTOPSIG(st))
                 sc.cont(tid, 0)
         self.attached_pids.append(pid)
-        space = AddressSpace.for_image(pid, pid, self.probes, self._wait_trap, at_exec=False)
+        space = AddressSpace.for_image(pid, pid, self.bp_probes, self._wait_trap, at_exec=False)
         for tid in list(self.tasks):
             if self.tgid.get(tid) == pid:
                 self.tasks[tid] = space
         if space is not None and sum(1 for t in self.tasks if self.tgid.get(t) == pid) == 1:
             self.pinning.pin(pid)
-        for tid in [t for t in self.tasks if self.tgid.get(t) == pid]:
+        mine = [t for t in self.tasks if self.tgid.get(t) == pid]
+        if self.syscalls and any(self.syscalls.for_process(pid, exe_path(pid))):
+            self.sysmode.update(mine)        # no seccomp filter here: PTRACE_SYSCALL (see syscall_stops.py)
+        for tid in mine:
             self._resume(tid)
 
     def _wait_trap(self, tid: int) -> Optional[int]:
@@ -262,8 +296,23 @@ class PtraceEngine:
             if not self.deferred[tid]:
                 del self.deferred[tid]
         try:
-            sc.cont(tid, sig)
+            if tid in self.sysmode or tid in self.in_syscall:
+                sc.syscall(tid, sig)
+            else:
+                sc.cont(tid, sig)
         except sc.PtraceError:               # gone meanwhile: its exit status is on its way
+            pass
+        self.running.add(tid)
+
+    def _resume_regs(self, tid: int, regs: Any, sig: int = 0) -> None:
+        """Registers written back, then resumed (PTRACE_SYSCALL for a task in system-call mode)."""
+        try:
+            if tid in self.sysmode:
+                hitwait.setregs(tid, regs)
+                sc.syscall(tid, sig)
+            else:
+                hitwait.resume(tid, regs, sig)
+        except sc.PtraceError:
             pass
         self.running.add(tid)
 
@@ -272,6 +321,8 @@ class PtraceEngine:
         self.running.discard(tid)
         self.orphans.discard(tid)
         self.expected.discard(tid)
+        self.sysmode.discard(tid)
+        self.in_syscall.pop(tid, None)
         self.tgid.pop(tid, None)
         if space is not None:
             space.drop_thread(tid)
@@ -300,7 +351,18 @@ class PtraceEngine:
         if tid not in self.tasks:            # a new task, stopped before its parent's event
             self.orphans.add(tid)
             return
-        if event == sc.PTRACE_EVENT_EXEC:
+        if event == sc.PTRACE_EVENT_SECCOMP:  # a probed system call's entry (the -c filter)
+            self._syscall_entry(tid)
+        elif event == 0 and sig == signal.SIGTRAP | 0x80:    # PTRACE_SYSCALL's entry/exit stop
+            if tid in self.in_syscall:
+                self._syscall_exit(tid)
+            elif tid in self.sysmode:
+                self._syscall_entry(tid)
+            else:
+                self._resume(tid)
+        elif event == sc.PTRACE_EVENT_EXEC:
+            self.syscalls.forget(tid)
+            self.in_syscall.pop(tid, None)
             self._on_exec(tid)
             self._resume(tid)
         elif event in NEW_TASK_EVENTS:
@@ -338,6 +400,8 @@ class PtraceEngine:
             self._adopt(new, child, new)
             self.pinning.forget(new)
         self.running.discard(new)
+        if tid in self.sysmode:
+            self.sysmode.add(new)
         if new in self.orphans:              # its first stop came before this event
             self.orphans.discard(new)
             self._resume(new)
@@ -360,7 +424,7 @@ class PtraceEngine:
         if old is not None and old.pid == tid and not any(s is old for t, s in self.tasks.items() if t != tid):
             old.close()
         self.tgid[tid] = tid
-        space = AddressSpace.for_image(tid, tid, self.probes, self._wait_trap, at_exec=True)
+        space = AddressSpace.for_image(tid, tid, self.bp_probes, self._wait_trap, at_exec=True)
         self.tasks[tid] = space
         if space is not None and tid == self.root:
             self.pinning.pin(tid)            # hits are round trips: keep both on one CPU
@@ -377,7 +441,8 @@ class PtraceEngine:
         regs = self.regs
         addr = regs.rip - 1
         fast = space.fast.get(addr)
-        if fast is not None and addr not in space.pending and tid not in self.deferred:
+        if fast is not None and addr not in space.pending and tid not in self.deferred \
+                and tid not in self.sysmode:
             self._fast_hit(space, addr, regs, tid, fast)
             return
         if addr in space.bps.saved:
@@ -387,10 +452,55 @@ class PtraceEngine:
                 self._hit(space, addr, regs, tid)
         elif space.ours(addr):               # an int3 removed after this thread hit it
             regs.rip = addr
-            hitwait.resume(tid, regs, 0)
-            self.running.add(tid)
+            self._resume_regs(tid, regs)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
+
+    # --- system calls (syscall_stops.py) -----------------------------------------------
+    def _syscall_entry(self, tid: int) -> None:
+        regs = hitwait.getregs(tid, self.regs)
+        nr = regs.orig_rax
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        tgid = self.tgid.get(tid, tid)
+        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        probes = entry_all + entry.get(nr, [])
+        if probes:
+            self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
+        if tid in self.sysmode or ret_all or nr in ret:
+            self.in_syscall[tid] = (nr, args)    # stop again at its exit
+        if not self.session.exit_requested:
+            self._resume(tid)
+
+    def _syscall_exit(self, tid: int) -> None:
+        nr, args = self.in_syscall.pop(tid)
+        regs = hitwait.getregs(tid, self.regs)
+        tgid = self.tgid.get(tid, tid)
+        _, ret, _, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        probes = ret_all + ret.get(nr, [])
+        if probes:
+            rax = regs.rax
+            self._fire_syscall(tid, tgid, regs, probes, (nr, args, rax - (1 << 64) if rax >> 63 else rax), True)
+        if not self.session.exit_requested:
+            self._resume(tid)
+
+    def _fire_syscall(self, tid: int, tgid: int, regs: Any, probes: list[Any], call: tuple, is_return: bool) -> None:
+        space = self.tasks.get(tid)
+        mem = space.mem if space is not None else self.mems.get(tgid)
+        if mem is None:
+            try:
+                mem = self.mems[tgid] = sc.Memory(tgid)
+            except OSError:
+                mem = None
+        ctx = self.session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, regs, mem, True, is_return
+        ctx.extra["syscall"] = call
+        try:
+            for p in sorted(probes, key=lambda p: p.index):
+                self.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
+            ctx.extra.pop("syscall", None)
 
     def _fast_hit(self, space: AddressSpace, addr: int, regs: Any, tid: int,
                   fast: tuple[list[Any], Any, int]) -> None:
@@ -427,8 +537,7 @@ class PtraceEngine:
             return
         space.bps.remove(addr)
         regs.rip = addr
-        hitwait.resume(tid, regs, 0)
-        self.running.add(tid)
+        self._resume_regs(tid, regs)
 
     def _hit(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         self.hits += 1
@@ -510,11 +619,7 @@ class PtraceEngine:
             sig = self.deferred[tid].pop(0)
             if not self.deferred[tid]:
                 del self.deferred[tid]
-        try:
-            hitwait.resume(tid, regs, sig)
-        except sc.PtraceError:
-            pass
-        self.running.add(tid)
+        self._resume_regs(tid, regs, sig)
 
     def _step_over(self, space: AddressSpace, addr: int, tid: int) -> None:
         """Execute the displaced instruction in place: lift the int3, single-step, re-arm.

@@ -23,7 +23,11 @@ PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_LISTEN = 0x4208
 
+PTRACE_SYSCALL = 24
 PTRACE_GETEVENTMSG = 0x4201
+PTRACE_O_TRACESYSGOOD = 0x01
+PTRACE_O_TRACESECCOMP = 0x80
+PTRACE_EVENT_SECCOMP = 7
 PTRACE_O_TRACEFORK = 0x02
 PTRACE_O_TRACEVFORK = 0x04
 PTRACE_O_TRACECLONE = 0x08
@@ -42,7 +46,7 @@ OPNAMES = {PTRACE_CONT: "PTRACE_CONT", PTRACE_SINGLESTEP: "PTRACE_SINGLESTEP",
            PTRACE_DETACH: "PTRACE_DETACH", PTRACE_SEIZE: "PTRACE_SEIZE",
            PTRACE_INTERRUPT: "PTRACE_INTERRUPT", PTRACE_LISTEN: "PTRACE_LISTEN",
            PTRACE_KILL: "PTRACE_KILL", PTRACE_TRACEME: "PTRACE_TRACEME",
-           PTRACE_GETEVENTMSG: "PTRACE_GETEVENTMSG"}
+           PTRACE_GETEVENTMSG: "PTRACE_GETEVENTMSG", PTRACE_SYSCALL: "PTRACE_SYSCALL"}
 
 # struct user_regs_struct (x86_64, <sys/user.h>), in order
 REG_NAMES = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
@@ -85,6 +89,11 @@ def seize(pid: int, options: int) -> None:
 
 def cont(pid: int, sig: int = 0) -> None:
     ptrace(PTRACE_CONT, pid, 0, sig)
+
+
+def syscall(pid: int, sig: int = 0) -> None:
+    """PTRACE_SYSCALL: continue to the next system-call entry or exit."""
+    ptrace(PTRACE_SYSCALL, pid, 0, sig)
 
 
 def singlestep(pid: int, sig: int = 0) -> None:

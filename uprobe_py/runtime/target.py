@@ -6,16 +6,17 @@ blocks on a pipe, then execs CMD: directly when it is plain words (as staprun do
 with wordexp, so target() is the command's own pid), else through `/bin/sh -c CMD`;
 a failed exec exits 127 like a shell.
 The session waits for it through a pidfd in its event loop and ends when it exits.
-With `trace=True` (process probes: uprobe_py/ptrace/engine.py) the tracer attaches
-to the child with PTRACE_SEIZE right after the fork, before it can exec; a refusal
-is kept in `trace_error` for the engine to report.
+With `trace` (the ptrace engine, uprobe_py/ptrace/engine.py) the tracer attaches to
+the child with PTRACE_SEIZE right after the fork, before it can exec (a refusal is
+kept in `trace_error` for the engine to report), and the child loads the engine's
+seccomp filter for system-call probes (ptrace/syscall_stops.py) just before its exec.
 """
 from __future__ import annotations
 
 import os
 import signal
 import time
-from typing import Optional
+from typing import Any, Optional
 
 
 SHELL_CHARS = set("|&;<>(){}\n$`*?[~#")
@@ -34,8 +35,9 @@ def simple_words(command: str) -> list[str]:
 
 
 class TargetCommand:
-    def __init__(self, command: str, trace: bool = False) -> None:
+    def __init__(self, command: str, trace: Any = False) -> None:
         self.command = command
+        seccomp = getattr(trace, "seccomp", None)     # the ptrace engine's system-call filter
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:                       # the child: wait for the go, then become CMD
@@ -43,6 +45,9 @@ class TargetCommand:
                 os.close(w)
                 go = os.read(r, 1)
                 if go == b"x":
+                    if seccomp:
+                        from ..ptrace.syscall_stops import install_seccomp
+                        install_seccomp(seccomp)
                     words = simple_words(command)
                     if words:              # as staprun: wordexp'd words exec'd directly
                         try:
@@ -62,7 +67,7 @@ class TargetCommand:
         if trace:                          # the ptrace engine's attach (before release/exec)
             from ..ptrace.engine import attach_child
             try:
-                attach_child(pid)
+                attach_child(pid, getattr(trace, "trace_options", None))
                 self.traced = True
             except OSError as e:
                 self.trace_error = str(e)
