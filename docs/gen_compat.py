@@ -30,6 +30,10 @@ PROBE_RULES: list[tuple[str, str]] = [
      "pointer, no stack rewriting; recursion and longjmp safe; `$return`: issue 3)"),
     (r"^process.*\.(syscall|begin|end|thread|insn)", "not yet (ptrace process tracking: issue 4)"),
     (r"^process.*\.(mark|provider)", "not yet (SDT markers through ptrace: issue 4)"),
+    (r"^process(\((string|number)\))?(\.library\(string\))?\.function\(string\)\.label\(string\)$",
+     "yes with `-c CMD`: the C labels (`DW_TAG_label` with an address) in the matched functions and their "
+     "inline instances, resolved as stap does (`-p2`, `-l`, `-L`, its \"not contained by its scope\" "
+     "warning, and its quirk of also probing symbol-table-only functions at their entry)"),
     (r"^process", "not yet (ptrace breakpoints from DWARF: issue 3)"),
     (r"^(kernel|module|kprobe)", KERNEL_ONLY),
     (r"^netfilter", "impossible here: netfilter hooks need a kernel module"),
@@ -66,7 +70,9 @@ LANGUAGE = [
      "`printdln`, `sprint`, `sprintln`", "works"),
     ("`$var`, `$var->f[i]`, `&$var`, `$var$`/`$var$$`, `$$vars`/`$$parms`/`$$locals`, `$return`/`$$return`, "
      "`@var`, `@cast`, `@entry`", "yes in process probes (DWARF: registers, frame base via CFI, location "
-     "lists, pieces, TLS of the executable); writes with -g: not yet; `DW_OP_entry_value`: a pass-2 error"),
+     "lists, pieces, TLS of the executable); writes with -g (`$var = v`, `$p->f = v`, `$a[i] = v`, `@var`, "
+     "`@cast`): memory (truncated to the object's size), registers (the whole value), bitfields, and stap's "
+     "errors for `OP=`/`++`, non-lvalues, pretty/context variables; `DW_OP_entry_value`: a pass-2 error"),
     ("`@defined(expr)`", "yes: per probe for target expressions; 1 for other expressions"),
     ("`@perf(\"name\")`", "not yet (issue 5)"),
     ("limits MAXACTION, MAXSTRINGLEN, MAXMAPENTRIES, MAXNESTING, MAXERRORS via `-D`", "works"),
@@ -88,6 +94,17 @@ KNOWN_DIFFERENCES = [
     "place, as stap's map does; ties in a sort keep insertion order.",
     "Tapset files (`/usr/share/systemtap/tapset/*.stp`) parse with `uprobe-py -p1`; stap refuses to "
     "run a tapset file directly.",
+    "User-space symbols, modules and backtraces (`usymname`, `usymdata`, `umodname`, `ubacktrace`, "
+    "`print_ubacktrace`, `ucallers`, ...) behave as stap run with `--ldd`: every module mapped in the "
+    "traced process (the binary, ld.so, libc, other shared libraries) has its symbols and CFI, read from "
+    "the files (and their separate debug files), without `-d`. `probemod()` in a process probe is stap's "
+    "error (\"Cannot determine kernel module name\"): it names kernel modules only.",
+    "`print_regs()` prints the traced thread's user registers in stap's x86_64 layout; the values stap "
+    "reads from the CPU in kernel mode are shown as user space has them: FS/GS bases and selectors from "
+    "the register set, CS as the kernel's 0010, CR0/CR2/CR3/CR4 as 0.",
+    "`user_*` memory reads in `begin`, `end` and timer probes (no traced thread) fault: `user_string()` "
+    "raises its copy fault, `user_int()` returns 0, `_warn` forms warn, as stap's do for an address its "
+    "`stapio` process has not mapped.",
 ]
 
 IMPOSSIBLE_FUNCS = {
@@ -118,6 +135,17 @@ def main() -> None:
                 continue
             status = next((s for rx, s in PROBE_RULES if re.search(rx, pt)), "not yet")
             out.append(f"| `{pt}` | {status} |")
+    out += ["", "## Tapset probe aliases: `syscall.NAME`, `syscall.NAME.return`", ""]
+    from uprobe_py.syscalls import all_aliases
+    from uprobe_py.syscalls.decode import CALLS
+    decoded = sorted(CALLS)
+    out += ["Library ready (uprobe_py/syscalls: numbers, variables, `argstr`/`retstr` as stap formats "
+            "them, checked against a traced process); the ptrace engine's system-call stops: in progress, "
+            "so these probes resolve and type-check (`-p2`/`-p3`) but do not fire yet.", "",
+            f"- decoded ({len(decoded)}): " + ", ".join(f"`{a}`" for a in decoded),
+            f"- the other {len(set(all_aliases()) - set(decoded))} aliases of stap 4.8 resolve with `name` and "
+            "an `argstr` of the six raw argument registers in hex (uprobe-py's own form: stap has no "
+            "generic one); `.return` has `name`, `retval`, `retstr` for all"]
     out += ["", "## Tapset functions", "",
             "Counts: see the end of the table.", "", "| function | status |", "|---|---|"]
     works = total = 0

@@ -32,6 +32,10 @@ RUN_TARGETS = {                  # built on demand by the run-time (ptrace) test
     "umem": ("umem.c", "gcc"),
     "ustack": ("ustack.c", "gcc"),
     "vars": ("vars.c", "gcc"),       # target variables ($var): every type and location kind
+    "labels": ("labels.c", "gcc"),   # .label("NAME") probes: goto labels, a loop label, an inline's label
+    "guru": ("guru.c", "gcc"),       # guru-mode writes to target variables ($var = v with -g)
+    "cppvars": ("cppvars.cc", "g++"),   # C++ target variables: $this, references, bases, std::string
+    "syscalls": ("syscalls.c", "gcc"),   # known system calls for the syscall alias decoder
 }
 
 VARIANTS = {                     # name: (flags, strip command or None)

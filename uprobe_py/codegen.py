@@ -259,6 +259,9 @@ class FunctionGen:
 
     def assign_expr(self, e: n.Assign) -> str:
         tgt = e.target
+        if isinstance(tgt, n.TargetVar):             # guru writes: codegen_targets.py
+            from .codegen_targets import target_assign
+            return target_assign(self, e)
         val = self.expr(e.value)
         if isinstance(tgt, n.Symbol):
             v = self.var(tgt)
@@ -723,9 +726,23 @@ class Codegen:
             prologue = []
             if rp.condition is not None:
                 prologue = [f"if not {fg.cond(rp.condition)}: return"]
-            fg.emit(f"def {name}(c):", rp.body, prologue, [], scope, set(), has_loops_or_calls(rp.body))
+            bound = self.prebound_locals(rp, scope, prologue)
+            fg.emit(f"def {name}(c):", rp.body, prologue, [], scope, bound, has_loops_or_calls(rp.body))
         return Generated("\n".join(w.lines) + "\n", self.consts, w.line_tokens, handlers,
                          self.prog.globals, maxnesting, self.tokens, self.builtin_calls)
+
+    def prebound_locals(self, rp: Any, scope: dict[str, Var], prologue: list[str]) -> set[str]:
+        """Alias locals a family computes per hit (probes/syscalls.py): bind the ones the body reads."""
+        pre = rp.spec.params.get("prebound")
+        if not pre:
+            return set()
+        names = [nm for nm in sorted(pre) if nm in scope and (scope[nm].read or scope[nm].uses)]
+        if names:
+            const = f"sc_{rp.index}"
+            self.consts[const] = rp.spec.params["alias"].binder(names)
+            targets = ", ".join(f"l_{py(nm)}" for nm in names)
+            prologue.append(f"{targets}, = {const}(c)")
+        return set(pre)
 
     def emit_checked_function(self, w: Writer, fi: FuncInfo, maxnesting: int) -> None:
         fg = FunctionGen(self, w, fi.locals, fi)

@@ -113,3 +113,40 @@ def entry_expr(fg: Any, inner: Any, fn: Callable = None) -> str:
     i = len(slots["fns"]) - 1
     ev = _bind(fg, _entry_value)
     return f"{ev}(c.extra['entry_values'][{i}])"
+
+
+WRITE_FAULT = "write fault [man error::fault] at 0x%x"
+
+
+def _guard_store(fn: Callable, where: int) -> Callable:
+    from .target_writes import StoreFault
+
+    def put(c: Any, *a: Any) -> Any:
+        try:
+            return fn(c, *a)
+        except StoreFault as f:
+            raise StapRuntimeError(WRITE_FAULT % (f.addr & ((1 << 64) - 1)), where) from None
+        except Fault as f:
+            raise StapRuntimeError(READ_FAULT % (f.addr & ((1 << 64) - 1)), where) from None
+        except (AttributeError, TypeError) as err:      # no registers/memory: not a DWARF hit
+            raise StapRuntimeError(f"target variable write failed ({err})", where) from None
+    return put
+
+
+def target_assign(fg: Any, e: Any) -> str:
+    """`$var = value` (guru mode): the store bound as `tv_N(c, value, *indexes)`; its value is the value."""
+    rp = fg.probe
+    tgt = e.target
+    where = fg.g.token_index(tgt.tok)
+    acc = getattr(fg.g.prog, "tvars", {}).get((rp.index, id(tgt))) if rp is not None else None
+    val = fg.expr(e.value)
+    if acc is None:
+        return f"{_bind(fg, _unresolvable(where))}(c)"
+    args: list[str] = []
+    if tgt.name == "@cast":
+        args.append(fg.expr(tgt.args[0]))
+    for _k, v in tgt.components:
+        if isinstance(v, n.Expr) and not (isinstance(v, n.Literal) and isinstance(v.value, int)):
+            args.append(fg.expr(v))
+    name = _bind(fg, _guard_store(acc.fn, where))
+    return f"{name}(c, {val}{''.join(', ' + a for a in args)})"

@@ -69,7 +69,8 @@ def process_points(opts: Options, pattern: str) -> list[str]:
         except ProbeResolveError:
             continue
         for spec in specs:
-            groups.setdefault(spec.pp, []).append(probe_vars(spec) if opts.list_vars else [])
+            groups.setdefault(spec.params.get("list_pp", spec.pp), []).append(
+                probe_vars(spec) if opts.list_vars else [])
     out = []
     for pp, arg_lists in groups.items():
         shared = [a for a in arg_lists[0] if all(a in other for other in arg_lists[1:])]

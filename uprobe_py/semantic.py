@@ -420,6 +420,8 @@ class Checker(CallChecks):
         return None
 
     def infer_assign(self, e: n.Assign) -> Optional[str]:
+        if isinstance(e.target, n.TargetVar):         # guru writes: semantic_targets.py
+            return self.tv.assign(self, e)
         op = e.op
         if op == "<<<":
             self.expect(e.value, LONG)
@@ -655,6 +657,14 @@ class Checker(CallChecks):
         for p in self.probes:
             key = id(p.body)
             self.scope = self.body_locals.setdefault(key, {})
+            prebound = p.spec.params.get("prebound")
+            if prebound and key not in seen_bodies:
+                # alias locals a probe family assigns before the body runs (probes/syscalls.py)
+                for name, typ in prebound.items():
+                    if name not in self.scope:
+                        self.scope[name] = Var(name, "local", p.point.tok, type=typ, type_tok=p.point.tok,
+                                               arity=0, arity_tok=p.point.tok, written=True,
+                                               pyname=f"l_{py(name)}")
             self.cur_func = None
             self.cur_probes = body_probes[key]
             if key not in seen_bodies:

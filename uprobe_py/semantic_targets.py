@@ -16,7 +16,7 @@ from . import nodes as n
 from .symbols import LONG, STRING
 from .target_vars import TargetResolver, TVError
 
-STRING_VARS = ("$$vars", "$$parms", "$$locals", "$$return")
+STRING_VARS = ("$$vars", "$$parms", "$$locals", "$$return", "$$name", "$$provider")   # the last two: SDT marks
 
 
 def target_key(e: n.TargetVar) -> tuple:
@@ -57,8 +57,9 @@ class TargetChecks:
         self.guarded: dict[int, set] = {}
         self.reported: set[int] = set()
 
-    def infer(self, ch: Any, e: n.TargetVar) -> Optional[str]:
-        """Type a target expression; in the reporting walk, resolve it for each probe."""
+    def infer(self, ch: Any, e: n.TargetVar, store: bool = False) -> Optional[str]:
+        """Type a target expression; in the reporting walk, resolve it for each probe
+        (with store: as the target of `=`, uprobe_py.target_writes)."""
         if e.name == "@autocast":
             for a in e.args:
                 ch.infer(a)
@@ -87,7 +88,7 @@ class TargetChecks:
             if key in self.table:
                 continue
             try:
-                self.table[key] = self.resolver.resolve(e, rp)
+                self.table[key] = self.resolver.resolve(e, rp, store)
             except TVError as err:
                 self.table[key] = None
                 if first_err is None and not self.defined_depth \
@@ -98,7 +99,14 @@ class TargetChecks:
             if first_err.msg.startswith("unresolved "):
                 self.unresolved(ch, e)
                 return None
-            ch.error(first_err.msg, first_err.tok)
+            if store:
+                ch.error(first_err.msg, first_err.tok, related=getattr(first_err, "related", None) or [])
+                return None
+            ch.error(first_err.msg, first_err.tok, repeat=getattr(first_err, "repeat", 1))
+            for msg, tok in getattr(first_err, "extra", ()):      # stap's further errors (SDT marks)
+                ch.error(msg, tok)
+            if getattr(first_err, "no_unresolved", False):
+                return None
             ch.error("unresolved type ", e.tok, repeat=2)
             return None
         return t
@@ -124,12 +132,30 @@ class TargetChecks:
         return LONG
 
     def write(self, ch: Any, target: n.TargetVar, tok: Any) -> Optional[str]:
+        """`++`/`--` and `OP=` on a target variable (the lvalue hook): stap implements only `=`."""
         if not self.guru:
             ch.error("write to target variable not permitted; need stap -g", target.tok)
             return None
-        self.infer(ch, target)
-        ch.error("writing to target variables is not supported by uprobe-py yet", target.tok)
+        from .target_writes import ONLY_ASSIGN
+        ch.error(ONLY_ASSIGN, tok)
         return None
+
+    def assign(self, ch: Any, e: n.Assign) -> Optional[str]:
+        """`$var = value` (guru mode): the value is a number, the target resolved for writing."""
+        if e.op != "=" or not self.guru:
+            if e.op in ("=", "<<<", ".="):
+                ch.infer(e.value)
+            else:
+                ch.expect(e.value, LONG)
+            return self.write(ch, e.target, e.tok)
+        t = ch.infer(e.value, LONG)
+        stringy = e.target.pretty or e.target.name in STRING_VARS      # refused as such below
+        if t == STRING and ch.report and not stringy:
+            ch.error("type mismatch: expected string but found long", e.value.tok)
+            return None
+        if t is None:
+            ch.push_type(e.value, LONG)
+        return LONG if self.infer(ch, e.target, store=True) is not None else None
 
     def entry(self, ch: Any, e: n.Special) -> Optional[str]:
         probes = getattr(ch, "cur_probes", None) or []

@@ -125,12 +125,22 @@ class TargetResolver:
         return s
 
     # --- entry ---------------------------------------------------------------
-    def resolve(self, e: n.TargetVar, rp: Any) -> Access:
+    def resolve(self, e: n.TargetVar, rp: Any, store: bool = False) -> Access:
+        """The read Access of `e` in probe rp; with store, the write one (uprobe_py.target_writes)."""
+        if rp.spec.params.get("kind") in ("syscall", "syscall.return"):     # process.syscall: syscall_vars.py
+            from .syscall_vars import syscall_access
+            return syscall_access(e, rp)
         if rp.spec.family != "process":
             raise TVError(self._unresolved(e), e.tok)
+        if rp.spec.params.get("kind") == "mark" and not getattr(self, "sdt_dwarf", False):  # SDT: probes/sdt.py
+            from .probes.sdt import resolve_var
+            return resolve_var(e, rp, self, store)
         sc = self.scope(rp)
         if sc is None or sc.scope_die is None:
             raise TVError(self._unresolved(e), e.tok)
+        if store:
+            from .target_writes import check_store
+            check_store(e, sc)
         if e.name in ("$$vars", "$$parms", "$$locals"):
             return self._vars_list(e, sc)
         nargs = 0
@@ -147,7 +157,7 @@ class TargetResolver:
             base_type, base = self._local_base(e, sc, e.name[1:])
         else:
             raise TVError(self._unresolved(e), e.tok)
-        return self._chain(e, base_type, base, nargs)
+        return self._chain(e, base_type, base, nargs, store)
 
     @staticmethod
     def _unresolved(e: n.TargetVar) -> str:
@@ -180,11 +190,14 @@ class TargetResolver:
                 f"(alternatives: {alts}))")
 
     def _var_loc(self, die: Any, sc: ProbeScope, e: n.TargetVar, name: str) -> Callable:
+        from .target_writes import classify
         cv = D.attr_integrate(die, "DW_AT_const_value")
         if cv is not None:
             val = cv.value
             b = bytes(val) if isinstance(val, (list, bytes)) else int(val & M64).to_bytes(8, "little")
-            return lambda c, a=None: ("bytes", b)
+            const = lambda c, a=None: ("bytes", b)      # noqa: E731
+            const.lvalue = ("value",)                  # type: ignore[attr-defined]
+            return const
         expr = location_expr(die, sc.pc, sc.index.dwarfinfo)
         if not expr:
             raise TVError(f"unable to find location for variable '{name}' [man error::dwarf]", e.tok)
@@ -195,7 +208,9 @@ class TargetResolver:
                 raise TVError(f"cannot evaluate DW_OP_entry_value for '{name}' at this pc [man error::dwarf]",
                               e.tok) from None
             raise TVError(f"unsupported location for variable '{name}': {err} [man error::dwarf]", e.tok) from None
-        return lambda c, a=None: f(c)
+        got = lambda c, a=None: f(c)                    # noqa: E731
+        got.lvalue = classify(die, sc.pc, sc.index.dwarfinfo, sc.env().structs)   # type: ignore[attr-defined]
+        return got
 
     def _return_base(self, e: n.TargetVar, sc: ProbeScope) -> tuple[Any, Callable]:
         if not sc.is_return or sc.func_die is None:
@@ -204,7 +219,9 @@ class TargetResolver:
         if t is None:
             raise TVError(self._no_local(sc, "return"), e.tok)
         import struct as st
-        return t, lambda c, a=None: ("bytes", st.pack("<QQ", c.regs.rax & M64, c.regs.rdx & M64))
+        ret = lambda c, a=None: ("bytes", st.pack("<QQ", c.regs.rax & M64, c.regs.rdx & M64))  # noqa: E731
+        ret.lvalue = ("reg", "rax")                     # type: ignore[attr-defined]
+        return t, ret
 
     def _var_base(self, e: n.TargetVar, sc: ProbeScope) -> tuple[Any, Callable]:
         arg = e.args[0] if e.args else None
@@ -250,7 +267,7 @@ class TargetResolver:
         return t, lambda c, a: ("mem", a[0] & M64)
 
     # --- the chain ------------------------------------------------------------------
-    def _chain(self, e: n.TargetVar, tdie: Any, base: Callable, nargs: int) -> Access:
+    def _chain(self, e: n.TargetVar, tdie: Any, base: Callable, nargs: int, store: bool = False) -> Access:
         steps: list[tuple] = []        # ("off", n) | ("deref",) | ("index", argpos, elemsize)
         ctoks = getattr(e, "comp_toks", None) or [e.tok] * len(e.components)
         cur = tdie
@@ -305,6 +322,9 @@ class TargetResolver:
                     continue
         loc_fn = _compose(base, steps)
         bits = next(((s[1], s[2]) for s in steps if s[0] == "bits"), None)
+        if store:
+            from .target_writes import store_access
+            return store_access(e, cur, base, steps, loc_fn, bits, nargs, ctoks)
         if e.addressof:
             if bits is not None:
                 raise TVError("cannot take address of bit-field", e.tok)

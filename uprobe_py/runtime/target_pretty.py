@@ -178,17 +178,27 @@ def plan_value(p: Plan, die: Any, off: int, depth: int, bit: tuple = (None, 0)) 
 
 
 def plan_struct(p: Plan, die: Any, off: int, depth: int) -> None:
-    from ..elf.dwarf_types import _member_offset
     p.fmt.append("{")
-    first = True
+    _plan_members(p, die, off, depth, [True])
+    p.fmt.append("}")
+
+
+def _plan_members(p: Plan, die: Any, off: int, depth: int, first: list) -> None:
+    """The members of one aggregate; a C++ base class's members follow the class's own,
+    at the same level (stap's `{.own=..., .base_member=...}`)."""
+    from ..elf.dwarf_types import _member_offset
+    bases = []
     for m in T.member_list(die):
-        if not first:
+        if m.tag == "DW_TAG_inheritance":
+            bases.append(m)
+            continue
+        if not first[0]:
             p.fmt.append(", ")
-        first = False
+        first[0] = False
         name = die_name(m)
         moff = off + _member_offset(m)
         mt = T.subtype(m)
-        if name is None or m.tag == "DW_TAG_inheritance":
+        if name is None:
             r = T.resolve(mt)
             label = {"DW_TAG_union_type": "<union>", "DW_TAG_class_type": "<class>"}.get(
                 r.tag if r is not None else "", "<struct>")
@@ -204,7 +214,10 @@ def plan_struct(p: Plan, die: Any, off: int, depth: int) -> None:
             plan_value(p, mt, moff, depth - 1, (bsize, boff))
         else:
             plan_value(p, mt, moff, depth - 1)
-    p.fmt.append("}")
+    for b in bases:
+        bt = T.subtype(b)
+        if bt is not None:
+            _plan_members(p, bt, off + _member_offset(b), depth, first)
 
 
 def _char_array(c: Any, loc: tuple, off: int, n: Optional[int]) -> str:
