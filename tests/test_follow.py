@@ -149,3 +149,19 @@ def test_process_pid_probes_attach_without_x(family: Path, tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+LIFE = ('global b, e, tb, te probe process.begin {{ b++ }} probe process("{exe}").end {{ e++ }} '
+        'probe process("{exe}").thread.begin {{ tb++ }} probe process.thread.end {{ te++ }} '
+        'probe end {{ printf("begin=%d end=%d thread.begin=%d thread.end=%d\\n", b, e, tb, te) }}')
+
+
+@pytest.mark.parametrize("args,want", [
+    ("threads 3 10", "begin=1 end=1 thread.begin=3 thread.end=3"),
+    ("fork 2 5", "begin=3 end=3 thread.begin=0 thread.end=0"),
+    ("exec 3", "begin=2 end=1 thread.begin=0 thread.end=0"),     # the exec'd image begins again
+])
+def test_process_and_thread_begin_end(family: Path, tmp_path: Path, args: str, want: str) -> None:
+    out, err, rc = run(f"{family} {args}", LIFE.format(exe=family), tmp_path, timeout=120)
+    assert err == "[uprobe-py exit 0]"
+    assert out.splitlines()[-1] == want

@@ -31,7 +31,7 @@ PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", 
 FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
 LATER = {"callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
          "maxactive": "issue 3", "nearest": "issue 3",
-         "plt": "issue 4", "begin": "issue 4", "end": "issue 4", "thread": "issue 4", "insn": "issue 4"}
+         "plt": "issue 4", "insn": "issue 4"}
 
 _target_command: Optional[str] = None
 _target_pid = 0
@@ -123,6 +123,8 @@ class ProcessFamily:
         kind_c = components[1]
         if kind_c.name == "syscall":
             return self._resolve_syscall(components)
+        if kind_c.name in ("begin", "end", "thread"):
+            return self._resolve_lifecycle(components)
         if kind_c.name in ("mark", "provider"):        # SDT markers: probes/sdt.py
             from . import sdt
             return sdt.resolve(self, components)
@@ -165,6 +167,32 @@ class ProcessFamily:
                 spec.params["pid"] = first.arg.value
         return specs
 
+    def _head(self, first: Any, params: dict[str, Any]) -> str:
+        """`process`, `process(PID)` or `process("PATH")` for a pp, filling the pid/path filter."""
+        if first.arg is None:
+            return "process"
+        if isinstance(first.arg.value, int):
+            params["pid"] = first.arg.value
+            self._exe_of(first.arg.value)
+            return f"process({first.arg.value})"
+        path = self._paths(first)[0]
+        params["path"] = path
+        return f'process("{path}")'
+
+    def _resolve_lifecycle(self, components: list[Any]) -> list[ProbeSpec]:
+        """process[...].begin/.end/.thread.begin/.thread.end (uprobe_py/ptrace/lifecycle.py)."""
+        first, rest = components[0], components[1:]
+        names = [c.name for c in rest]
+        if any(c.arg is not None for c in rest) or names not in (["begin"], ["end"], ["thread", "begin"],
+                                                                   ["thread", "end"]):
+            bad = next((c for c in rest if c.arg is not None), rest[-1])
+            raise ProbeResolveError("probe point mismatch", bad.tok)
+        kind = ".".join(names)
+        params: dict[str, Any] = {"kind": kind}
+        pp = f"{self._head(first, params)}.{kind}"
+        params["derived_from"] = pp
+        return [ProbeSpec("process", pp, params)]
+
     def _resolve_syscall(self, components: list[Any]) -> list[ProbeSpec]:
         """process[("PATH")|(PID)].syscall[.return]: every system call of the traced processes
         (those running PATH, or PID), with $syscall, $arg1..$arg6 and $return."""
@@ -188,7 +216,6 @@ class ProcessFamily:
             params["path"] = path
         pp = head + ".syscall" + (".return" if ret else "")
         params["derived_from"] = pp
-        params["pc_comment"] = ""
         return [ProbeSpec("process", pp, params)]
 
     def _resolve_absolute(self, first: Any, addr: int, tok: Token) -> list[ProbeSpec]:

@@ -37,6 +37,7 @@ from .address_space import AddressSpace
 from .breakpoints import exe_path
 from .affinity import Pinning
 from .relocate import call_target
+from .lifecycle import LifecycleTable, is_lifecycle_probe
 from .syscall_stops import SyscallTable, is_syscall_probe, seccomp_filter
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
@@ -86,6 +87,7 @@ class PtraceEngine:
         self.sysmode: set[int] = set()           # attached tasks resumed with PTRACE_SYSCALL
         self.in_syscall: dict[int, tuple[int, tuple[int, ...]]] = {}   # tid -> (nr, args) until its exit
         self.mems: dict[int, sc.Memory] = {}     # tgid -> memory, for processes without breakpoints
+        self.exes: dict[int, str] = {}           # tgid -> its program (known after it died too)
         self.tasks: dict[int, Optional[AddressSpace]] = {}   # traced thread -> its space (None: nothing probed)
         self.tgid: dict[int, int] = {}
         self.running: set[int] = set()
@@ -105,7 +107,8 @@ class PtraceEngine:
 
     def add_probes(self, probes: list[Any]) -> None:
         self.probes = sorted(self.probes + list(probes), key=lambda p: p.index)
-        self.bp_probes = [p for p in self.probes if not is_syscall_probe(p)]
+        self.bp_probes = [p for p in self.probes if not is_syscall_probe(p) and not is_lifecycle_probe(p)]
+        self.life = LifecycleTable(self.probes)
         self.syscalls = SyscallTable(self.probes)
         self.trace_options = FOLLOW | sc.PTRACE_O_EXITKILL
         self.seccomp: Optional[bytes] = None
@@ -267,6 +270,8 @@ class PtraceEngine:
         if space is not None and sum(1 for t in self.tasks if self.tgid.get(t) == pid) == 1:
             self.pinning.pin(pid)
         mine = [t for t in self.tasks if self.tgid.get(t) == pid]
+        self.exes[pid] = exe_path(pid)
+        self._fire_life("begin", pid, pid)
         if self.syscalls and any(self.syscalls.for_process(pid, exe_path(pid))):
             self.sysmode.update(mine)        # no seccomp filter here: PTRACE_SYSCALL (see syscall_stops.py)
         for tid in mine:
@@ -323,7 +328,11 @@ class PtraceEngine:
         self.expected.discard(tid)
         self.sysmode.discard(tid)
         self.in_syscall.pop(tid, None)
-        self.tgid.pop(tid, None)
+        tgid = self.tgid.pop(tid, tid)
+        if self.life and status is not None:
+            self._fire_life("end" if tid == tgid else "thread.end", tgid, tid)
+        if tid == tgid:
+            self.exes.pop(tgid, None)
         if space is not None:
             space.drop_thread(tid)
             if not any(s is space for s in self.tasks.values()):
@@ -389,16 +398,20 @@ class PtraceEngine:
         except sc.PtraceError:
             return
         space = self.tasks.get(tid)
-        if event == sc.PTRACE_EVENT_CLONE and thread_group(new) == self.tgid.get(tid):
-            self._adopt(new, space, self.tgid[tid])
-            self.pinning.unpin_all([t for t in self.tasks if self.tgid.get(t) == self.tgid[tid]])
-        elif event == sc.PTRACE_EVENT_VFORK:     # shares the parent's memory until it execs
-            self._adopt(new, space, new)
-            self.pinning.forget(new)
+        parent = self.tgid.get(tid, tid)
+        if event == sc.PTRACE_EVENT_CLONE and thread_group(new) == parent:
+            self._adopt(new, space, parent)
+            self.pinning.unpin_all([t for t in self.tasks if self.tgid.get(t) == parent])
+            self._fire_life("thread.begin", parent, new)
         else:
-            child = space.fork_copy(new, tid, self._wait_trap) if space is not None else None
-            self._adopt(new, child, new)
+            if event == sc.PTRACE_EVENT_VFORK:     # shares the parent's memory until it execs
+                self._adopt(new, space, new)
+            else:
+                child = space.fork_copy(new, tid, self._wait_trap) if space is not None else None
+                self._adopt(new, child, new)
             self.pinning.forget(new)
+            self.exes[new] = self.exes.get(parent) or exe_path(new)
+            self._fire_life("begin", new, new)
         self.running.discard(new)
         if tid in self.sysmode:
             self.sysmode.add(new)
@@ -428,6 +441,8 @@ class PtraceEngine:
         self.tasks[tid] = space
         if space is not None and tid == self.root:
             self.pinning.pin(tid)            # hits are round trips: keep both on one CPU
+        self.exes[tid] = exe_path(tid)
+        self._fire_life("begin", tid, tid)
 
     def _trap(self, tid: int) -> None:
         self.running.discard(tid)
@@ -455,6 +470,22 @@ class PtraceEngine:
             self._resume_regs(tid, regs)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
+
+    # --- process and thread begin/end (lifecycle.py) -----------------------------------
+    def _fire_life(self, kind: str, tgid: int, tid: int) -> None:
+        if not self.life:
+            return
+        probes = self.life.matching(kind, tgid, self.exes.get(tgid) or exe_path(tgid))
+        if not probes:
+            return
+        ctx = self.session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, None, None, True, False
+        try:
+            for p in probes:
+                self.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
 
     # --- system calls (syscall_stops.py) -----------------------------------------------
     def _syscall_entry(self, tid: int) -> None:
