@@ -93,3 +93,22 @@ def test_library_not_loaded_by_the_program_is_never_armed(app: Path, tmp_path: P
     out, err, rc = run(f"{app} 3", script, tmp_path)
     assert err == "[uprobe-py exit 0]"
     assert out.splitlines()[-1] == "0"
+
+
+def test_library_loaded_later_by_dlopen_is_armed_then_and_again(tmp_path: Path) -> None:
+    """targets/dlopener.c dlopen()s a library after start-up: its probes arm at the dynamic
+    linker's r_brk; after a dlclose they wait for the next dlopen (twice: two rounds)."""
+    lib = tmp_path / "libplug.so"
+    (tmp_path / "plug.c").write_text("int plug_fn(int x) { return x * 2; }\n")
+    subprocess.run(["gcc", "-g", "-O1", "-shared", "-fPIC", "-o", str(lib), str(tmp_path / "plug.c")],
+                   check=True, capture_output=True)
+    app = tmp_path / "dlopener"
+    subprocess.run(["gcc", "-g", "-O1", "-o", str(app), str(ROOT / "targets" / "dlopener.c")],
+                   check=True, capture_output=True)
+    script = (f'global n probe process("{lib}").function("plug_fn") {{ n++ }} '
+              'probe end { printf("n=%d\\n", n) }')
+    for rounds in (1, 2):
+        out, err, rc = run(f"{app} {lib} 40 {rounds}", script, tmp_path)
+        assert err == "[uprobe-py exit 0]"
+        assert rc == 0
+        assert out.splitlines() == [f"sum={rounds * 40 * 39}", f"n={rounds * 40}"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from . import syscalls as sc
-from .breakpoints import Breakpoints, auxv_entry, executable_ranges, exe_path
+from .breakpoints import Breakpoints, auxv_entry, executable_ranges, exe_path, load_base
 from .relocate import SLOT_SIZE, Plan, plan
 from .scratch import Scratch, ScratchError
 
@@ -41,6 +41,7 @@ class AddressSpace:
         self.split: dict[int, tuple[list[Any], list[Any]]] = {}
         self.fast: dict[int, tuple[list[Any], Any, int]] = {}   # addr -> (probes, module, resume rip)
         self.entry_bp = 0                   # AT_ENTRY int3 while library probes wait
+        self.rtld_bp = 0                    # the dynamic linker's r_brk while some still wait (dlopen)
         self.unmapped: list[Any] = []       # probes whose module was not mapped at exec
         self._xranges: list[tuple[int, int]] = []
         self.semaphores: dict[int, int] = {}    # run-time address -> our increments
@@ -88,7 +89,7 @@ class AddressSpace:
         space.retired = set(self.retired)
         space.semaphores = dict(self.semaphores)        # the child's memory holds our increments
         space._counted = set(self._counted)
-        space.entry_bp, space.unmapped = self.entry_bp, list(self.unmapped)
+        space.entry_bp, space.unmapped, space.rtld_bp = self.entry_bp, list(self.unmapped), self.rtld_bp
         for site, lst in self.pending.items():
             mine = [(child, after, probes, module, values) for t, after, probes, module, values in lst
                     if t == parent_tid]
@@ -96,7 +97,7 @@ class AddressSpace:
                 space.pending[site] = mine
         for site in list(space.bps.saved):          # return sites only the parent waits for
             if site in self.pending and site not in space.pending and site not in bps.probes \
-                    and site != space.entry_bp:
+                    and site not in (space.entry_bp, space.rtld_bp):
                 space.bps.remove(site)
         return space
 
@@ -134,11 +135,41 @@ class AddressSpace:
             self.fast[addr] = (entries, self.bps.module[addr], resume)
 
     def arm_libraries(self, tid: int) -> None:
-        """At the program's entry point: the libraries it needs are mapped now."""
+        """At the program's entry point (the libraries it needs are mapped now) and at each
+        dlopen (the dynamic linker's r_brk): probes of the modules that appeared are armed;
+        while some module is still missing, an int3 at r_brk watches for it."""
         self.entry_bp = 0
-        self.bps.plan(self.pid, self.unmapped)
-        self.unmapped = []
+        self._forget_unmapped()
+        missing = set(self.bps.plan(self.pid, self.unmapped))
+        self.unmapped = [p for p in self.unmapped if p.spec.params["path"] in missing]
         self.arm(tid)
+        if self.unmapped and not self.rtld_bp:
+            brk = rtld_break(self.pid, self.mem)
+            if brk:
+                try:
+                    if brk not in self.plans:
+                        self.prepare(brk, tid)
+                    if self.bps.add(brk):
+                        self.rtld_bp = brk
+                        self.retired.add(brk)
+                except OSError:
+                    pass
+
+    def _forget_unmapped(self) -> None:
+        """Modules dlclose()d since they were armed: their int3s went with their pages; their
+        probes wait again for the module to be mapped."""
+        bases: dict[str, Optional[int]] = {}
+        for addr, (path, bias) in list(self.bps.module.items()):
+            if path not in bases:
+                bases[path] = load_base(self.pid, path)
+            probes = self.bps.probes.get(addr, [])
+            if not probes or bases[path] is not None:
+                continue
+            for d in (self.bps.probes, self.bps.saved, self.bps.module, self.plans, self.slots,
+                      self.split, self.fast):
+                d.pop(addr, None)       # type: ignore[attr-defined]
+            self.retired.discard(addr)
+            self.unmapped.extend(probes)
 
     def prepare(self, addr: int, tid: int) -> None:
         """How a hit at `addr` gets past the displaced instruction (relocate.py), and its slot."""
@@ -229,7 +260,7 @@ class AddressSpace:
                 self.pending[site] = keep
             else:
                 del self.pending[site]
-                if site not in self.bps.probes and site != self.entry_bp:
+                if site not in self.bps.probes and site not in (self.entry_bp, self.rtld_bp):
                     try:
                         self.bps.remove(site)
                     except OSError:
@@ -245,3 +276,36 @@ class AddressSpace:
                 return True
         self._xranges = executable_ranges(self.pid)      # a new mapping (dlopen): look again
         return any(lo <= addr < hi for lo, hi in self._xranges)
+
+
+DT_DEBUG = 21
+
+
+def rtld_break(pid: int, mem: sc.Memory) -> int:
+    """The dynamic linker's r_brk (called after every change of the link map: dlopen, dlclose),
+    found through the program's DT_DEBUG entry, which ld.so points at its r_debug."""
+    import struct
+    from .breakpoints import exe_path as _exe
+    from ..elf.image import ElfImage, NotElf
+    path = _exe(pid)
+    try:
+        img = ElfImage(path)
+    except (NotElf, OSError):
+        return 0
+    dyn = next((seg for seg in img.elf.iter_segments() if seg["p_type"] == "PT_DYNAMIC"), None)
+    base = load_base(pid, path)
+    if dyn is None or base is None:
+        return 0
+    addr = dyn["p_vaddr"] + (base - img.load_base if img.relocatable else 0)
+    try:
+        raw = mem.read(addr, dyn["p_memsz"])
+        for i in range(0, len(raw) - 15, 16):
+            tag, val = struct.unpack_from("<qQ", raw, i)
+            if tag == 0:
+                break
+            if tag == DT_DEBUG and val:
+                r_debug = mem.read(val, 24)            # int r_version; link_map *r_map; r_brk
+                return struct.unpack_from("<Q", r_debug, 16)[0] if len(r_debug) == 24 else 0
+    except OSError:
+        return 0
+    return 0

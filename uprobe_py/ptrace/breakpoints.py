@@ -118,7 +118,10 @@ class Breakpoints:
 
     def remove_all(self) -> None:
         for addr, orig in list(self.saved.items()):
-            self.mem.write(addr, orig)
+            try:
+                self.mem.write(addr, orig)
+            except OSError:          # unmapped meanwhile (a dlclose()d library): nothing to restore
+                pass
             del self.saved[addr]
 
     def add(self, addr: int) -> bool:

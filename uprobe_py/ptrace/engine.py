@@ -463,6 +463,10 @@ class PtraceEngine:
         if addr in space.bps.saved:
             if addr == space.entry_bp:
                 self._at_entry(space, addr, regs, tid)
+            elif addr == space.rtld_bp and addr not in space.bps.probes:
+                space.arm_libraries(tid)     # a dlopen/dlclose: new modules' probes armed
+                regs.rip = addr
+                self._continue(space, addr, regs, tid)
             else:
                 self._hit(space, addr, regs, tid)
         elif space.ours(addr):               # an int3 removed after this thread hit it
