@@ -29,7 +29,11 @@ PROBE_RULES: list[tuple[str, str]] = [
      "yes with `-c CMD` (ptrace engine v0: an int3 at the return site matched by thread and stack "
      "pointer, no stack rewriting; recursion and longjmp safe; `$return`: issue 3)"),
     (r"^process.*\.(syscall|begin|end|thread|insn)", "not yet (ptrace process tracking: issue 4)"),
-    (r"^process.*\.(mark|provider)", "not yet (SDT markers through ptrace: issue 4)"),
+    (r"^process(\((string|number)\))?(\.provider\(string\))?\.mark\(string\)$",
+     "yes with `-c CMD`: SDT markers (`<sys/sdt.h>`, `.note.stapsdt`) resolved as stap does (`-p2`, `-l`, "
+     "`-L`), `$argN` from the note's argument specs, `$$name`, `$$provider`, `$$parms`, other `$var`s from "
+     "the DWARF at the marker; semaphores raised while traced"),
+    (r"^process.*\.(mark|provider)", "not yet (`.library(...)` SDT markers: issue 4)"),
     (r"^process(\((string|number)\))?(\.library\(string\))?\.function\(string\)\.label\(string\)$",
      "yes with `-c CMD`: the C labels (`DW_TAG_label` with an address) in the matched functions and their "
      "inline instances, resolved as stap does (`-p2`, `-l`, `-L`, its \"not contained by its scope\" "

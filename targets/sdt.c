@@ -2,9 +2,12 @@
  * several sizes and signs, a string, a global (RIP-relative), an array element
  * (base+index*scale), constants; built with targets/sdt_guarded.c, whose marker has a
  * semaphore (a marker's semaphore is chosen per translation unit by _SDT_HAS_SEMAPHORES).
- * Usage: sdt N  -- runs the loop N times and prints what each marker is passed. */
+ * Usage: sdt N [ignore-term]  -- runs the loop N times and prints what each marker is passed;
+ * with ignore-term it ignores SIGTERM (a test then sees it finish after the tracer left). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sdt.h>
 
 extern unsigned short app_guarded_semaphore;
@@ -39,6 +42,9 @@ __attribute__((noinline)) static void step(int i, const char *name, long big)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 3;
+    if (argc > 2 && strcmp(argv[2], "ignore-term") == 0)
+        signal(SIGTERM, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 0; i < n; i++)
         step(i, names[i % 3], 1L << (40 + i));
     DTRACE_PROBE1(app, done, n);

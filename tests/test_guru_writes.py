@@ -127,3 +127,22 @@ def test_more_refusals(outdir: Path, cache: Path, probe: str, msg: str) -> None:
     r = run_cli("-g", "-p2", "-e", f'probe process("{exe}").{probe}', cache=cache)
     assert r.returncode == 1
     assert r.stderr.startswith(f"semantic error: {msg}: "), r.stderr
+
+
+@pytest.mark.skipif(bool(REASON), reason=REASON or "-")
+@pytest.mark.parametrize("variant", ["O0", "O2"])
+def test_return_value_write(outdir: Path, cache: Path, variant: str) -> None:
+    exe = app(outdir, variant)
+    script = ('probe process.function("scale").return { $return = 99 } '
+              'probe process.function("bump").return { $return = -7 }')
+    out, err, status = run(str(exe), script, cache, "-g")
+    assert out == UNTRACED.replace("scale=42", "scale=99").replace("bump=11", "bump=-7"), err
+    assert status == 0
+
+
+def test_return_probe_entry_values_are_not_writable(outdir: Path, cache: Path) -> None:
+    exe = app(outdir, "O0")
+    r = run_cli("-g", "-p2", "-e", f'probe process("{exe}").function("scale").return {{ $v = 99 }}', cache=cache)
+    assert r.returncode == 1
+    assert r.stderr.startswith("semantic error: write to target variable not permitted in .return probes: "
+                               "identifier '$v' at <input>:1:"), r.stderr

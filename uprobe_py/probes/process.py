@@ -264,6 +264,9 @@ class ProcessFamily:
         if lib_c.arg is None or not isinstance(lib_c.arg.value, str) or len(components) < 3:
             raise ProbeResolveError("probe point mismatch", lib_c.tok)
         kind_c = components[2]
+        if kind_c.name in ("mark", "provider"):
+            raise ProbeResolveError(f"process.library.{kind_c.name} probes are not available yet in uprobe-py "
+                                    "(issue 4)", kind_c.tok)
         if kind_c.name not in ("function", "statement"):
             if kind_c.name in LATER:
                 raise ProbeResolveError(f"process.library.{kind_c.name} probes are not available yet in "
