@@ -31,7 +31,7 @@ PROCESS_POINTS = ["begin", "end", "function", "insn", "library", "mark", "plt", 
 FUNCTION_SUFFIXES = ("call", "exported", "inline", "return")     # stap's order in a derived pp
 LATER = {"callee": "issue 3", "callees": "issue 3", "exported": "issue 3",
          "maxactive": "issue 3", "nearest": "issue 3",
-         "plt": "issue 4", "insn": "issue 4"}
+         "plt": "issue 4"}
 
 _target_command: Optional[str] = None
 _target_pid = 0
@@ -125,6 +125,8 @@ class ProcessFamily:
             return self._resolve_syscall(components)
         if kind_c.name in ("begin", "end", "thread"):
             return self._resolve_lifecycle(components)
+        if kind_c.name == "insn":
+            return self._resolve_insn(components)
         if kind_c.name in ("mark", "provider"):        # SDT markers: probes/sdt.py
             from . import sdt
             return sdt.resolve(self, components)
@@ -178,6 +180,20 @@ class ProcessFamily:
         path = self._paths(first)[0]
         params["path"] = path
         return f'process("{path}")'
+
+    def _resolve_insn(self, components: list[Any]) -> list[ProbeSpec]:
+        """process[...].insn / .insn.block: every instruction (single-stepping) or every block
+        (block-stepping, PTRACE_SINGLEBLOCK) of the matching traced processes."""
+        first, rest = components[0], components[1:]
+        names = [c.name for c in rest]
+        if any(c.arg is not None for c in rest) or names not in (["insn"], ["insn", "block"]):
+            bad = next((c for c in rest if c.arg is not None), rest[-1])
+            raise ProbeResolveError("probe point mismatch", bad.tok)
+        kind = ".".join(names)
+        params: dict[str, Any] = {"kind": kind}
+        pp = f"{self._head(first, params)}.{kind}"
+        params["derived_from"] = pp
+        return [ProbeSpec("process", pp, params)]
 
     def _resolve_lifecycle(self, components: list[Any]) -> list[ProbeSpec]:
         """process[...].begin/.end/.thread.begin/.thread.end (uprobe_py/ptrace/lifecycle.py)."""

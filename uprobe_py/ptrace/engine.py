@@ -42,6 +42,9 @@ from .syscall_stops import SyscallTable, is_syscall_probe, seccomp_filter
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 FOLLOW = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_TRACECLONE | sc.PTRACE_O_TRACEFORK | sc.PTRACE_O_TRACEVFORK
+INSN_KINDS = ("insn", "insn.block")
+PTRACE_SINGLEBLOCK = 33
+SI_KERNEL = 0x80                         # si_code of an int3's SIGTRAP (a step's is TRAP_BRKPT/TRACE)
 NEW_TASK_EVENTS = (sc.PTRACE_EVENT_FORK, sc.PTRACE_EVENT_VFORK, sc.PTRACE_EVENT_CLONE)
 
 
@@ -88,6 +91,9 @@ class PtraceEngine:
         self.in_syscall: dict[int, tuple[int, tuple[int, ...]]] = {}   # tid -> (nr, args) until its exit
         self.mems: dict[int, sc.Memory] = {}     # tgid -> memory, for processes without breakpoints
         self.exes: dict[int, str] = {}           # tgid -> its program (known after it died too)
+        self.stepmode: dict[int, int] = {}       # tid -> PTRACE_SINGLESTEP / PTRACE_SINGLEBLOCK (.insn probes)
+        self.block_ok: Optional[bool] = None     # does block-stepping work here (BTF)?
+        self.block_prev: dict[int, int] = {}
         self.tasks: dict[int, Optional[AddressSpace]] = {}   # traced thread -> its space (None: nothing probed)
         self.tgid: dict[int, int] = {}
         self.running: set[int] = set()
@@ -107,7 +113,9 @@ class PtraceEngine:
 
     def add_probes(self, probes: list[Any]) -> None:
         self.probes = sorted(self.probes + list(probes), key=lambda p: p.index)
-        self.bp_probes = [p for p in self.probes if not is_syscall_probe(p) and not is_lifecycle_probe(p)]
+        self.bp_probes = [p for p in self.probes if not is_syscall_probe(p) and not is_lifecycle_probe(p)
+                          and p.spec.params.get("kind") not in INSN_KINDS]
+        self.insn_probes = [p for p in self.probes if p.spec.params.get("kind") in INSN_KINDS]
         self.life = LifecycleTable(self.probes)
         self.syscalls = SyscallTable(self.probes)
         self.trace_options = FOLLOW | sc.PTRACE_O_EXITKILL
@@ -271,6 +279,8 @@ class PtraceEngine:
             self.pinning.pin(pid)
         mine = [t for t in self.tasks if self.tgid.get(t) == pid]
         self.exes[pid] = exe_path(pid)
+        for t in mine:
+            self._set_stepmode(t, pid)
         self._fire_life("begin", pid, pid)
         if self.syscalls and any(self.syscalls.for_process(pid, exe_path(pid))):
             self.sysmode.update(mine)        # no seccomp filter here: PTRACE_SYSCALL (see syscall_stops.py)
@@ -301,7 +311,9 @@ class PtraceEngine:
             if not self.deferred[tid]:
                 del self.deferred[tid]
         try:
-            if tid in self.sysmode or tid in self.in_syscall:
+            if tid in self.stepmode:
+                sc.ptrace(self.stepmode[tid], tid, 0, sig)
+            elif tid in self.sysmode or tid in self.in_syscall:
                 sc.syscall(tid, sig)
             else:
                 sc.cont(tid, sig)
@@ -312,7 +324,10 @@ class PtraceEngine:
     def _resume_regs(self, tid: int, regs: Any, sig: int = 0) -> None:
         """Registers written back, then resumed (PTRACE_SYSCALL for a task in system-call mode)."""
         try:
-            if tid in self.sysmode:
+            if tid in self.stepmode:
+                hitwait.setregs(tid, regs)
+                sc.ptrace(self.stepmode[tid], tid, 0, sig)
+            elif tid in self.sysmode:
                 hitwait.setregs(tid, regs)
                 sc.syscall(tid, sig)
             else:
@@ -327,6 +342,7 @@ class PtraceEngine:
         self.orphans.discard(tid)
         self.expected.discard(tid)
         self.sysmode.discard(tid)
+        self.stepmode.pop(tid, None)
         self.in_syscall.pop(tid, None)
         tgid = self.tgid.pop(tid, tid)
         if self.life and status is not None:
@@ -415,6 +431,8 @@ class PtraceEngine:
         self.running.discard(new)
         if tid in self.sysmode:
             self.sysmode.add(new)
+        if tid in self.stepmode:
+            self.stepmode[new] = self.stepmode[tid]
         if new in self.orphans:              # its first stop came before this event
             self.orphans.discard(new)
             self._resume(new)
@@ -442,10 +460,13 @@ class PtraceEngine:
         if space is not None and tid == self.root:
             self.pinning.pin(tid)            # hits are round trips: keep both on one CPU
         self.exes[tid] = exe_path(tid)
+        self._set_stepmode(tid, tid)
         self._fire_life("begin", tid, tid)
 
     def _trap(self, tid: int) -> None:
         self.running.discard(tid)
+        if tid in self.stepmode and self._step_trap(tid):
+            return
         space = self.tasks.get(tid)
         if space is None:
             if tid not in self.tasks:
@@ -457,7 +478,7 @@ class PtraceEngine:
         addr = regs.rip - 1
         fast = space.fast.get(addr)
         if fast is not None and addr not in space.pending and tid not in self.deferred \
-                and tid not in self.sysmode:
+                and tid not in self.sysmode and tid not in self.stepmode:
             self._fast_hit(space, addr, regs, tid, fast)
             return
         if addr in space.bps.saved:
@@ -474,6 +495,78 @@ class PtraceEngine:
             self._resume_regs(tid, regs)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
+
+    # --- .insn / .insn.block: every instruction or block, by single-/block-stepping --------
+    def _insn_matching(self, tgid: int) -> list[Any]:
+        exe = self.exes.get(tgid) or exe_path(tgid)
+        return [p for p in self.insn_probes if p.spec.params.get("path", exe) == exe
+                and p.spec.params.get("pid", tgid) == tgid]
+
+    def _set_stepmode(self, tid: int, tgid: int) -> None:
+        probes = self._insn_matching(tgid) if self.insn_probes else []
+        if not probes:
+            self.stepmode.pop(tid, None)
+            return
+        block = all(p.spec.params["kind"] == "insn.block" for p in probes)
+        self.stepmode[tid] = PTRACE_SINGLEBLOCK if block else sc.PTRACE_SINGLESTEP
+
+    def _step_trap(self, tid: int) -> bool:
+        """A trap of a stepping task: fire the .insn / .insn.block probes when it is the step's
+        (not one of our int3s), and step on. False: not a step trap."""
+        try:
+            code = sc.getsiginfo_code(tid)
+        except sc.PtraceError:
+            return False
+        if code == SI_KERNEL:
+            return False
+        tgid = self.tgid.get(tid, tid)
+        kind = "insn.block" if self.stepmode[tid] == PTRACE_SINGLEBLOCK else "insn"
+        if kind == "insn.block" and not self._block_step_checked(tid):
+            return True
+        probes = [p for p in self._insn_matching(tgid) if p.spec.params["kind"] == kind]
+        if probes:
+            space = self.tasks.get(tid)
+            ctx = self.session.ctx
+            saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = \
+                tgid, tid, self.regs, space.mem if space is not None else None, True, False
+            try:
+                for p in probes:
+                    self.fire(p)
+            finally:
+                ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
+        if not self.session.exit_requested:
+            self._resume(tid)
+        return True
+
+    def _block_step_checked(self, tid: int) -> bool:
+        """Block-stepping needs the CPU's branch-trap flag (BTF); a hypervisor may not pass it
+        through, and the kernel then steps single instructions. Seen once, from the first
+        step: if it stopped right after an instruction that is not a branch, say so and end."""
+        if self.block_ok is not None:
+            return self.block_ok
+        rip = hitwait.getregs(tid, self.regs).rip
+        prev = self.block_prev.get(tid)
+        self.block_prev[tid] = rip
+        if prev is None:
+            return True
+        space = self.tasks.get(tid)
+        mem = space.mem if space is not None else self.mems.get(self.tgid.get(tid, tid))
+        try:
+            if mem is None:
+                mem = self.mems[self.tgid.get(tid, tid)] = sc.Memory(self.tgid.get(tid, tid))
+            from .relocate import plan
+            p = plan(prev, mem.read(prev, 16))
+        except OSError:
+            return True
+        branch = p.kind in ("call", "jump", "step") or p.jcc >= 0 or p.text.startswith(("ret", "jmp", "syscall"))
+        if not branch and rip == prev + p.length:
+            self.block_ok = False
+            self._fail("process.insn.block probes need block-stepping (the CPU's branch-trap flag, BTF), "
+                       "which this CPU or virtual machine does not provide; use .insn instead")
+            return False
+        self.block_ok = True
+        return True
 
     # --- process and thread begin/end (lifecycle.py) -----------------------------------
     def _fire_life(self, kind: str, tgid: int, tid: int) -> None:

@@ -91,6 +91,16 @@ def cont(pid: int, sig: int = 0) -> None:
     ptrace(PTRACE_CONT, pid, 0, sig)
 
 
+PTRACE_GETSIGINFO = 0x4202
+
+
+def getsiginfo_code(pid: int) -> int:
+    """si_code of the signal that stopped the tracee (TRAP_TRACE after a single-step...)."""
+    buf = (ctypes.c_int * 32)()
+    ptrace(PTRACE_GETSIGINFO, pid, 0, buf)
+    return buf[2]                         # siginfo_t: si_signo, si_errno, si_code
+
+
 def syscall(pid: int, sig: int = 0) -> None:
     """PTRACE_SYSCALL: continue to the next system-call entry or exit."""
     ptrace(PTRACE_SYSCALL, pid, 0, sig)
