@@ -37,14 +37,12 @@ from .address_space import AddressSpace
 from .breakpoints import exe_path
 from .affinity import Pinning
 from .relocate import call_target
-from .lifecycle import LifecycleTable, is_lifecycle_probe
-from .syscall_stops import SyscallTable, is_syscall_probe, seccomp_filter
+from .lifecycle import LifecycleEvents, LifecycleTable, is_lifecycle_probe
+from .stepping import INSN_KINDS, Stepping
+from .syscall_stops import SyscallEvents, SyscallTable, is_syscall_probe, seccomp_filter
 
 GROUP_STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 FOLLOW = sc.PTRACE_O_TRACEEXEC | sc.PTRACE_O_TRACECLONE | sc.PTRACE_O_TRACEFORK | sc.PTRACE_O_TRACEVFORK
-INSN_KINDS = ("insn", "insn.block")
-PTRACE_SINGLEBLOCK = 33
-SI_KERNEL = 0x80                         # si_code of an int3's SIGTRAP (a step's is TRAP_BRKPT/TRACE)
 NEW_TASK_EVENTS = (sc.PTRACE_EVENT_FORK, sc.PTRACE_EVENT_VFORK, sc.PTRACE_EVENT_CLONE)
 
 
@@ -81,7 +79,7 @@ class AttachError(Exception):
     pass
 
 
-class PtraceEngine:
+class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
     def __init__(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> None:
         self.session = session
         self.fire = fire
@@ -495,140 +493,6 @@ class PtraceEngine:
             self._resume_regs(tid, regs)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
-
-    # --- .insn / .insn.block: every instruction or block, by single-/block-stepping --------
-    def _insn_matching(self, tgid: int) -> list[Any]:
-        exe = self.exes.get(tgid) or exe_path(tgid)
-        return [p for p in self.insn_probes if p.spec.params.get("path", exe) == exe
-                and p.spec.params.get("pid", tgid) == tgid]
-
-    def _set_stepmode(self, tid: int, tgid: int) -> None:
-        probes = self._insn_matching(tgid) if self.insn_probes else []
-        if not probes:
-            self.stepmode.pop(tid, None)
-            return
-        block = all(p.spec.params["kind"] == "insn.block" for p in probes)
-        self.stepmode[tid] = PTRACE_SINGLEBLOCK if block else sc.PTRACE_SINGLESTEP
-
-    def _step_trap(self, tid: int) -> bool:
-        """A trap of a stepping task: fire the .insn / .insn.block probes when it is the step's
-        (not one of our int3s), and step on. False: not a step trap."""
-        try:
-            code = sc.getsiginfo_code(tid)
-        except sc.PtraceError:
-            return False
-        if code == SI_KERNEL:
-            return False
-        tgid = self.tgid.get(tid, tid)
-        kind = "insn.block" if self.stepmode[tid] == PTRACE_SINGLEBLOCK else "insn"
-        if kind == "insn.block" and not self._block_step_checked(tid):
-            return True
-        probes = [p for p in self._insn_matching(tgid) if p.spec.params["kind"] == kind]
-        if probes:
-            space = self.tasks.get(tid)
-            ctx = self.session.ctx
-            saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = \
-                tgid, tid, self.regs, space.mem if space is not None else None, True, False
-            try:
-                for p in probes:
-                    self.fire(p)
-            finally:
-                ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
-        if not self.session.exit_requested:
-            self._resume(tid)
-        return True
-
-    def _block_step_checked(self, tid: int) -> bool:
-        """Block-stepping needs the CPU's branch-trap flag (BTF); a hypervisor may not pass it
-        through, and the kernel then steps single instructions. Seen once, from the first
-        step: if it stopped right after an instruction that is not a branch, say so and end."""
-        if self.block_ok is not None:
-            return self.block_ok
-        rip = hitwait.getregs(tid, self.regs).rip
-        prev = self.block_prev.get(tid)
-        self.block_prev[tid] = rip
-        if prev is None:
-            return True
-        space = self.tasks.get(tid)
-        mem = space.mem if space is not None else self.mems.get(self.tgid.get(tid, tid))
-        try:
-            if mem is None:
-                mem = self.mems[self.tgid.get(tid, tid)] = sc.Memory(self.tgid.get(tid, tid))
-            from .relocate import plan
-            p = plan(prev, mem.read(prev, 16))
-        except OSError:
-            return True
-        branch = p.kind in ("call", "jump", "step") or p.jcc >= 0 or p.text.startswith(("ret", "jmp", "syscall"))
-        if not branch and rip == prev + p.length:
-            self.block_ok = False
-            self._fail("process.insn.block probes need block-stepping (the CPU's branch-trap flag, BTF), "
-                       "which this CPU or virtual machine does not provide; use .insn instead")
-            return False
-        self.block_ok = True
-        return True
-
-    # --- process and thread begin/end (lifecycle.py) -----------------------------------
-    def _fire_life(self, kind: str, tgid: int, tid: int) -> None:
-        if not self.life:
-            return
-        probes = self.life.matching(kind, tgid, self.exes.get(tgid) or exe_path(tgid))
-        if not probes:
-            return
-        ctx = self.session.ctx
-        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, None, None, True, False
-        try:
-            for p in probes:
-                self.fire(p)
-        finally:
-            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
-
-    # --- system calls (syscall_stops.py) -----------------------------------------------
-    def _syscall_entry(self, tid: int) -> None:
-        regs = hitwait.getregs(tid, self.regs)
-        nr = regs.orig_rax
-        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        tgid = self.tgid.get(tid, tid)
-        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
-        probes = entry_all + entry.get(nr, [])
-        if probes:
-            self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
-        if tid in self.sysmode or ret_all or nr in ret:
-            self.in_syscall[tid] = (nr, args)    # stop again at its exit
-        if not self.session.exit_requested:
-            self._resume(tid)
-
-    def _syscall_exit(self, tid: int) -> None:
-        nr, args = self.in_syscall.pop(tid)
-        regs = hitwait.getregs(tid, self.regs)
-        tgid = self.tgid.get(tid, tid)
-        _, ret, _, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
-        probes = ret_all + ret.get(nr, [])
-        if probes:
-            rax = regs.rax
-            self._fire_syscall(tid, tgid, regs, probes, (nr, args, rax - (1 << 64) if rax >> 63 else rax), True)
-        if not self.session.exit_requested:
-            self._resume(tid)
-
-    def _fire_syscall(self, tid: int, tgid: int, regs: Any, probes: list[Any], call: tuple, is_return: bool) -> None:
-        space = self.tasks.get(tid)
-        mem = space.mem if space is not None else self.mems.get(tgid)
-        if mem is None:
-            try:
-                mem = self.mems[tgid] = sc.Memory(tgid)
-            except OSError:
-                mem = None
-        ctx = self.session.ctx
-        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, regs, mem, True, is_return
-        ctx.extra["syscall"] = call
-        try:
-            for p in sorted(probes, key=lambda p: p.index):
-                self.fire(p)
-        finally:
-            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
-            ctx.extra.pop("syscall", None)
 
     def _fast_hit(self, space: AddressSpace, addr: int, regs: Any, tid: int,
                   fast: tuple[list[Any], Any, int]) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .breakpoints import exe_path
+
 KINDS = ("begin", "end", "thread.begin", "thread.end")
 
 
@@ -39,3 +41,22 @@ class LifecycleTable:
                 continue
             out.append(p)
         return out
+
+
+class LifecycleEvents:
+    """The engine's firing of these probes (a mixin of PtraceEngine)."""
+
+    def _fire_life(self, kind: str, tgid: int, tid: int) -> None:
+        if not self.life:
+            return
+        probes = self.life.matching(kind, tgid, self.exes.get(tgid) or exe_path(tgid))
+        if not probes:
+            return
+        ctx = self.session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, None, None, True, False
+        try:
+            for p in probes:
+                self.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved

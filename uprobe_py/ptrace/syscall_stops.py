@@ -22,6 +22,10 @@ from __future__ import annotations
 import struct
 from typing import Any, Optional
 
+from . import hitwait
+from . import syscalls as sc
+from .breakpoints import exe_path
+
 # classic BPF, linux/filter.h + linux/seccomp.h
 BPF_LD_W_ABS = 0x20
 BPF_JEQ_K = 0x15
@@ -134,3 +138,52 @@ class SyscallTable:
     def forget(self, tgid: int) -> None:
         for key in [k for k in self._per_process if k[0] == tgid]:
             del self._per_process[key]
+
+
+class SyscallEvents:
+    """The engine's system-call stops (a mixin of PtraceEngine)."""
+
+    def _syscall_entry(self, tid: int) -> None:
+        regs = hitwait.getregs(tid, self.regs)
+        nr = regs.orig_rax
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        tgid = self.tgid.get(tid, tid)
+        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        probes = entry_all + entry.get(nr, [])
+        if probes:
+            self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
+        if tid in self.sysmode or ret_all or nr in ret:
+            self.in_syscall[tid] = (nr, args)    # stop again at its exit
+        if not self.session.exit_requested:
+            self._resume(tid)
+
+    def _syscall_exit(self, tid: int) -> None:
+        nr, args = self.in_syscall.pop(tid)
+        regs = hitwait.getregs(tid, self.regs)
+        tgid = self.tgid.get(tid, tid)
+        _, ret, _, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        probes = ret_all + ret.get(nr, [])
+        if probes:
+            rax = regs.rax
+            self._fire_syscall(tid, tgid, regs, probes, (nr, args, rax - (1 << 64) if rax >> 63 else rax), True)
+        if not self.session.exit_requested:
+            self._resume(tid)
+
+    def _fire_syscall(self, tid: int, tgid: int, regs: Any, probes: list[Any], call: tuple, is_return: bool) -> None:
+        space = self.tasks.get(tid)
+        mem = space.mem if space is not None else self.mems.get(tgid)
+        if mem is None:
+            try:
+                mem = self.mems[tgid] = sc.Memory(tgid)
+            except OSError:
+                mem = None
+        ctx = self.session.ctx
+        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, regs, mem, True, is_return
+        ctx.extra["syscall"] = call
+        try:
+            for p in sorted(probes, key=lambda p: p.index):
+                self.fire(p)
+        finally:
+            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
+            ctx.extra.pop("syscall", None)
