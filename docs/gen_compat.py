@@ -23,22 +23,35 @@ PROBE_RULES: list[tuple[str, str]] = [
     (r"^timer\.profile", "not yet (perf_event_open cpu-clock sampling: issue 5)"),
     (r"^perf\.", "not yet (perf_event_open: issue 5)"),
     (r"^kernel\.trace", "not yet (tracefs tracepoints: issue 5)"),
-    (r"^process(\(string\))?\.(function\(string\)(\.call|\.inline)?|statement\(string\))$",
-     "yes with `-c CMD` (ptrace engine v0: int3 + single-step; `-x`, threads, fork/exec following: issue 4)"),
-    (r"^process(\(string\))?\.function\(string\)\.return$",
-     "yes with `-c CMD` (ptrace engine v0: an int3 at the return site matched by thread and stack "
-     "pointer, no stack rewriting; recursion and longjmp safe; `$return`: issue 3)"),
-    (r"^process.*\.(syscall|begin|end|thread|insn)", "not yet (ptrace process tracking: issue 4)"),
+    (r"^process(\((string|number)\))?(\.library\(string\))?\.(function\((string|number)\)(\.call|\.inline|\.return)?"
+     r"|statement\((string|number)\))$",
+     "works: ptrace int3 breakpoints placed from DWARF (or the symbol table), one stop per hit (the displaced "
+     "instruction runs out of line); in the `-c` command and everything it starts (threads, fork, vfork, "
+     "exec), in `-x PID` / `process(PID)` (attached, left running unharmed); libraries mapped at start or "
+     "by dlopen; `.return` through an int3 at the return site matched by thread and stack pointer (the "
+     "stack is never rewritten). Not system-wide: a `process(\"PATH\")` point applies to the traced processes"),
+    (r"^process(\(number\))?\.statement\(number\)\.absolute$",
+     "works with `process(PID)`: a run-time address of PID (stap 4.8 itself rejects it here)"),
+    (r"^process(\((string|number)\))?\.syscall(\.return)?$",
+     "works: `$syscall`, `$arg1..6`, `$return`, `$$parms`; a seccomp filter in the `-c` command stops only "
+     "these calls, attached processes use PTRACE_SYSCALL"),
+    (r"^process(\((string|number)\))?\.(thread\.)?(begin|end)$",
+     "works: at exec, fork, attach, thread creation and exit of the traced processes"),
+    (r"^process(\((string|number)\))?\.insn$", "works: single-stepping every instruction (slow by nature)"),
+    (r"^process(\((string|number)\))?\.insn\.block$",
+     "works where the CPU gives block-stepping (BTF); this VM does not: a clear run-time error says so"),
     (r"^process(\((string|number)\))?(\.provider\(string\))?\.mark\(string\)$",
      "yes with `-c CMD`: SDT markers (`<sys/sdt.h>`, `.note.stapsdt`) resolved as stap does (`-p2`, `-l`, "
      "`-L`), `$argN` from the note's argument specs, `$$name`, `$$provider`, `$$parms`, other `$var`s from "
      "the DWARF at the marker; semaphores raised while traced"),
-    (r"^process.*\.(mark|provider)", "not yet (`.library(...)` SDT markers: issue 4)"),
+    (r"^process.*\.(mark|provider)", "not yet (`.library(...)` SDT markers)"),
     (r"^process(\((string|number)\))?(\.library\(string\))?\.function\(string\)\.label\(string\)$",
-     "yes with `-c CMD`: the C labels (`DW_TAG_label` with an address) in the matched functions and their "
+     "works: the C labels (`DW_TAG_label` with an address) in the matched functions and their "
      "inline instances, resolved as stap does (`-p2`, `-l`, `-L`, its \"not contained by its scope\" "
      "warning, and its quirk of also probing symbol-table-only functions at their entry)"),
-    (r"^process", "not yet (ptrace breakpoints from DWARF: issue 3)"),
+    (r"^process.*\.(callee|callees)", "not yet (callee probes)"),
+    (r"^process.*\.plt", "not yet (PLT probes)"),
+    (r"^process", "not yet"),
     (r"^(kernel|module|kprobe)", KERNEL_ONLY),
     (r"^netfilter", "impossible here: netfilter hooks need a kernel module"),
     (r"^procfs", "impossible here: /proc files are created by stap's kernel module"),
@@ -143,9 +156,10 @@ def main() -> None:
     from uprobe_py.syscalls import all_aliases
     from uprobe_py.syscalls.decode import CALLS
     decoded = sorted(CALLS)
-    out += ["Library ready (uprobe_py/syscalls: numbers, variables, `argstr`/`retstr` as stap formats "
-            "them, checked against a traced process); the ptrace engine's system-call stops: in progress, "
-            "so these probes resolve and type-check (`-p2`/`-p3`) but do not fire yet.", "",
+    out += ["Work in the traced processes (the `-c` command's hierarchy, `-x PID`): the ptrace engine "
+            "stops on exactly the probed calls (a seccomp filter in the `-c` command; PTRACE_SYSCALL in "
+            "attached processes) and the variables are computed as stap's tapsets define them "
+            "(uprobe_py/syscalls/). System-wide (no `-c`/`-x`) through tracepoints: issue 5.", "",
             f"- decoded ({len(decoded)}): " + ", ".join(f"`{a}`" for a in decoded),
             f"- the other {len(set(all_aliases()) - set(decoded))} aliases of stap 4.8 resolve with `name` and "
             "an `argstr` of the six raw argument registers in hex (uprobe-py's own form: stap has no "
