@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional
 
 from . import hitwait
 from . import syscalls as sc
+from ..runtime.context import Context
 from .address_space import AddressSpace
 from .breakpoints import exe_path
 from .affinity import Pinning
@@ -82,7 +83,15 @@ class AttachError(Exception):
 class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
     def __init__(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> None:
         self.session = session
-        self.fire = fire
+        # the engine's own Context: what stays the same from hit to hit is set once
+        self.ctx = Context(session)
+        self.ctx.user_mode = True
+
+        def fire_probe(p: Any) -> None:     # as session.fire_event: nothing runs once exit() was called
+            if not session.exit_requested:
+                session.fire_in(self.ctx, p)
+        self.fire = fire_probe
+        del fire
         self.probes: list[Any] = []
         self.add_probes(probes)
         self.sysmode: set[int] = set()           # attached tasks resumed with PTRACE_SYSCALL
@@ -170,6 +179,9 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         except BlockingIOError:
             pass
         deadline = getattr(self.session, "poll_deadline", 0.0)
+        if hitwait.NATIVE:
+            self._poll_native(deadline)
+            return
         while self.tasks and not self.session.exit_requested:
             if deadline is None:
                 timeout_ns = -1 if hitwait.NATIVE else 50_000_000
@@ -183,6 +195,51 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             elif kind == hitwait.NOCHILD:
                 for tid in list(self.tasks):
                     self._exited(tid, None)
+                return
+            else:                           # TIMEOUT, INTR: back to the session
+                return
+
+    def _poll_native(self, deadline: Optional[float]) -> None:
+        """poll() with the common hit handled inline: the per-hit path (measured in
+        bench/ptrace_bench.py) is this loop, one C wait, the handlers and one C resume."""
+        up_wait, status_p, who_p = hitwait.up_wait, hitwait.status_p, hitwait.who_p
+        up_resume = hitwait.resume_fast
+        regs, tasks, session = self.regs, self.tasks, self.session
+        ctx, fire_in, extra = self.ctx, session.fire_in, self.ctx.extra
+        ctx.regs = regs
+        monotonic = time.monotonic
+        while tasks and not session.exit_requested:
+            timeout_ns = -1 if deadline is None else max(0, int((deadline - monotonic()) * 1e9))
+            kind = up_wait(-1, timeout_ns, regs, status_p, who_p)
+            tid = who_p[0]
+            if kind == hitwait.TRAP:
+                space = tasks.get(tid)
+                if space is not None and not (self.deferred or self.sysmode or self.stepmode):
+                    addr = regs.rip - 1
+                    fast = space.fast.get(addr)
+                    if fast is not None and addr not in space.pending:
+                        probes, module, resume = fast       # see AddressSpace.fast
+                        regs.rip = addr
+                        ctx.pid, ctx.tid, ctx.memory, ctx.is_return = space.pid, tid, space.mem, False
+                        extra["module"] = module
+                        for p in probes:
+                            if session.exit_requested:
+                                break
+                            fire_in(ctx, p)
+                        if session.exit_requested:
+                            self.running.discard(tid)
+                            hitwait.setregs(tid, regs)  # stopped at the probe address; stop() detaches
+                            return
+                        regs.rip = resume
+                        if up_resume(tid, regs, 0):
+                            self.running.discard(tid)   # gone meanwhile: its exit status is on its way
+                        continue
+                self._trap(tid)
+            elif kind == hitwait.STOP:
+                self._status(tid, status_p[0])
+            elif kind == hitwait.NOCHILD:
+                for t in list(tasks):
+                    self._exited(t, None)
                 return
             else:                           # TIMEOUT, INTR: back to the session
                 return
@@ -474,11 +531,6 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             return
         regs = self.regs
         addr = regs.rip - 1
-        fast = space.fast.get(addr)
-        if fast is not None and addr not in space.pending and tid not in self.deferred \
-                and tid not in self.sysmode and tid not in self.stepmode:
-            self._fast_hit(space, addr, regs, tid, fast)
-            return
         if addr in space.bps.saved:
             if addr == space.entry_bp:
                 self._at_entry(space, addr, regs, tid)
@@ -493,33 +545,6 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             self._resume_regs(tid, regs)
         else:
             self._resume(tid, signal.SIGTRAP)   # the program's own SIGTRAP
-
-    def _fast_hit(self, space: AddressSpace, addr: int, regs: Any, tid: int,
-                  fast: tuple[list[Any], Any, int]) -> None:
-        """The common hit (see AddressSpace.fast): entry probes, then on past a slot or jump."""
-        probes, module, resume = fast
-        regs.rip = addr
-        session = self.session
-        ctx = session.ctx
-        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = \
-            space.pid, tid, regs, space.mem, True, False
-        ctx.extra["module"] = module
-        try:
-            for p in probes:
-                if session.exit_requested:
-                    break
-                session.fire(p)
-        finally:
-            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
-            del ctx.extra["module"]
-        if session.exit_requested:
-            hitwait.setregs(tid, regs)        # stopped at the probe address; stop() detaches
-            return
-        regs.rip = resume
-        if hitwait.resume_fast(tid, regs, 0):
-            return                            # gone meanwhile: its exit status is on its way
-        self.running.add(tid)
 
     def _at_entry(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         """The program's entry point: its libraries are mapped now; arm their probes."""
@@ -536,7 +561,7 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         regs.rip = addr
         returned = space.take_return(addr, tid, regs.rsp) if addr in space.pending else None
         entries, rets = space.split.get(addr, ((), ()))
-        ctx = self.session.ctx
+        ctx = self.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
         ctx.pid = space.pid
         ctx.tid = tid

@@ -46,6 +46,8 @@ if NATIVE:
             raise sc.PtraceError("PTRACE_CONT", pid, -r)
 
     resume_fast = _lib.up_resume        # (tid, regs, sig=0) -> 0 or -errno, no exception
+    up_wait = _lib.up_wait              # the raw calls, for the engine's fast loop
+    status_p, who_p = _status, _who
 
     def getregs(pid: int, regs: Any = REGS) -> Any:
         r = _lib.up_getregs(pid, regs)

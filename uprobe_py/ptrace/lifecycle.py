@@ -52,7 +52,7 @@ class LifecycleEvents:
         probes = self.life.matching(kind, tgid, self.exes.get(tgid) or exe_path(tgid))
         if not probes:
             return
-        ctx = self.session.ctx
+        ctx = self.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
         ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, None, None, True, False
         try:

@@ -50,7 +50,7 @@ class Stepping:
         probes = [p for p in self._insn_matching(tgid) if p.spec.params["kind"] == kind]
         if probes:
             space = self.tasks.get(tid)
-            ctx = self.session.ctx
+            ctx = self.ctx
             saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
             ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = \
                 tgid, tid, self.regs, space.mem if space is not None else None, True, False

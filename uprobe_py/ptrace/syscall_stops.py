@@ -177,7 +177,7 @@ class SyscallEvents:
                 mem = self.mems[tgid] = sc.Memory(tgid)
             except OSError:
                 mem = None
-        ctx = self.session.ctx
+        ctx = self.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
         ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, regs, mem, True, is_return
         ctx.extra["syscall"] = call

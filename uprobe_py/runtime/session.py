@@ -77,7 +77,11 @@ class Session:
 
     def fire(self, probe: Any) -> None:
         """Run one probe's handler with the context set for it."""
-        c = self.ctx
+        self.fire_in(self.ctx, probe)
+
+    def fire_in(self, c: Context, probe: Any) -> None:
+        """The same with an engine's own Context (the ptrace engine keeps one, so a hit only
+        sets what changed: the thread and, between processes, the memory)."""
         c.pp = probe.pp
         c.probe_index = probe.index
         c.nesting = 0
