@@ -106,6 +106,7 @@ class DwarfIndex:
         self.lookups: dict[str, list[int]] = {}
         self.vars: dict[tuple[int, int, int], list[str]] = {}
         self.dirty = False
+        self.queries: dict[tuple, list] = {}     # resolved probe sites by query (process.py)
         self._loaded_path: Optional[str] = None
         self._scanner: Any = None             # scan.Scanner, False when unavailable
         self._tops: dict[int, Optional[list[int]]] = {}
@@ -471,6 +472,7 @@ class DwarfIndex:
         self.records = data.get("records", {})
         self.lookups = data.get("lookups", {})
         self.vars = data.get("vars", {})
+        self.queries = data.get("queries", {})
         self._loaded_path = path
 
     def save(self) -> None:
@@ -483,7 +485,8 @@ class DwarfIndex:
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 pickle.dump({"version": CACHE_VERSION, "path": self.image.path, "records": self.records,
-                             "lookups": self.lookups, "vars": self.vars}, f, protocol=pickle.HIGHEST_PROTOCOL)
+                             "lookups": self.lookups, "vars": self.vars, "queries": self.queries}, f,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
             self.dirty = False
         except OSError:

@@ -410,11 +410,23 @@ class ProcessFamily:
         else:
             q = Query(img, index, spec, statement, call="call" in flags, inline="inline" in flags,
                       ret="return" in flags)
-        try:
-            sites = q.run()
-        except QueryError as e:
-            raise ProbeResolveError(str(e)) from None
-        _warnings.extend(getattr(q, "warnings", []))
+        # a query answered before on this binary comes from the index cache (a resolution of
+        # function("*") on a big library is most of a cached run's time otherwise)
+        from ..elf.query import Site
+        qkey = (pattern, statement, tuple(sorted(flags)))
+        cached = index.queries.get(qkey) if index is not None and label_pat is None else None
+        if cached is not None:
+            sites = [Site(*t) for t in cached]
+        else:
+            try:
+                sites = q.run()
+            except QueryError as e:
+                raise ProbeResolveError(str(e)) from None
+            if index is not None and sites and label_pat is None and not getattr(q, "warnings", None):
+                index.queries[qkey] = [(s.pp_func, s.canon, s.addr, s.cu, s.func_die, s.scope_die, s.entrypc)
+                                       for s in sites]
+                index.dirty = True
+        _warnings.extend(getattr(q, "warnings", []) if cached is None else [])
         if not sites:
             sugs = q.suggestions()
             self._no_match = "no match" + (f" (similar functions: {sugs})" if sugs else "")
