@@ -24,6 +24,7 @@ from . import syscalls as sc
 from .breakpoints import Breakpoints, auxv_entry, executable_ranges, exe_path, load_base
 from .relocate import SLOT_SIZE, Plan, plan
 from .scratch import Scratch, ScratchError
+from .semaphores import adjust
 
 Pending = tuple[int, int, list[Any], Any, list[Any]]    # tid, rsp after return, probes, module, values
 
@@ -203,19 +204,15 @@ class AddressSpace:
         self.semaphores.clear()
 
     def _bump(self, addr: int, delta: int) -> bool:
-        """Add delta to the 16-bit SDT semaphore at addr (the program tests it to skip the
-        marker's argument set-up when nobody listens)."""
+        """Add delta to the 16-bit SDT semaphore at addr (semaphores.py); False if unreadable."""
         try:
-            raw = self.mem.read(addr, 2)
-            if len(raw) != 2:
+            if len(self.mem.read(addr, 2)) != 2:
                 return False
-            value = (int.from_bytes(raw, "little") + delta) & 0xFFFF
-            self.mem.write(addr, value.to_bytes(2, "little"))
-            return True
         except OSError:
             return False
+        adjust(self.mem, [addr], delta)
+        return True
 
-    # --- .return probes --------------------------------------------------------------------
     def push_return(self, tid: int, rsp: int, probes: list[Any], module: Any, values: list[Any]) -> None:
         after = rsp + 8
         self.drop_dead(tid, after)           # frames at or below this call's are gone

@@ -25,15 +25,3 @@ def adjust(mem: Any, addrs: Iterable[int], delta: int) -> None:
             mem.write(addr, value.to_bytes(2, "little"))
         except (OSError, ValueError, OverflowError):
             continue
-
-
-def runtime_addresses(probes: Iterable[Any], bias: int) -> list[int]:
-    """The run-time semaphore addresses of the mark probes of one module loaded at bias,
-    each once."""
-    out: list[int] = []
-    for p in probes:
-        spec = getattr(p, "spec", p)
-        sem = spec.params.get("semaphore") if spec.params.get("kind") == "mark" else 0
-        if sem and bias + sem not in out:
-            out.append(bias + sem)
-    return out
