@@ -191,7 +191,7 @@ def listing_pass2(c: Compiled) -> str:
         if pc is None:                          # the resolved point as its own derivation
             out.append(f"{p.pp} /* <- {p.derivation} */")
         else:
-            mark = "?" if p.point.optional else ("!" if p.point.sufficient else "")
+            mark = "!" if p.point.sufficient else ("?" if p.point.optional else "")
             shown = p.spec.params.get("p2_pp") or p.pp        # SDT marks: the statement probe
             out.append(f"{shown}{mark} {pc} /* <- {p.spec.params['derived_from']}{mark} */")
         locals_ = prog.probe_locals.get(id(p.body), {})
