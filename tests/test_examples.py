@@ -197,7 +197,8 @@ def test_strace_lines(apps: dict[str, Path]) -> None:
     """targets/syscalls.c: from its getpid() marker on, the same calls in the same order as
     `strace -f`, and the exact lines of the calls whose arguments are numbers."""
     out = trace(apps, str(apps["syscalls"]), "strace.stp")
-    lines = [STRACE_LINE.fullmatch(ln) for ln in out.splitlines()]
+    # execve's argstr holds the environment, cut at MAXSTRINGLEN as stap cuts it (no closing paren)
+    lines = [STRACE_LINE.fullmatch(ln) for ln in out.splitlines() if "] execve(" not in ln]
     assert all(lines), out
     pid = int(lines[0][2])
     assert {(m[1], int(m[2])) for m in lines} == {("syscalls", pid)}
@@ -216,12 +217,10 @@ def test_strace_lines(apps: dict[str, Path]) -> None:
 
 
 @traced
-@pytest.mark.xfail(reason="engine: the Memory of a process without breakpoints is cached across its exec "
-                          "(syscall_stops.py _fire_syscall, self.mems), so with syscall.execve probed every "
-                          "later string argument reads as its address", strict=False)
 def test_strace_string_arguments(apps: dict[str, Path]) -> None:
     out = trace(apps, str(apps["syscalls"]), "strace.stp")
     text = [ln.split("] ", 1)[1] for ln in out.splitlines()]
+    assert any(ln.startswith("execve(") and ln.endswith(" = 0") for ln in text)    # its exit, after the exec
     assert 'open("/nonexistent/x", O_RDONLY|O_CLOEXEC) = -2 (ENOENT)' in text
     assert 'write(3, "hi\\n", 3) = 3' in text
     assert 'unlink("/tmp/uprobe_py_sc.txt") = 0' in text

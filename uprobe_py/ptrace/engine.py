@@ -441,8 +441,7 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             else:
                 self._resume(tid)
         elif event == sc.PTRACE_EVENT_EXEC:
-            self.syscalls.forget(tid)
-            self.in_syscall.pop(tid, None)
+            self.syscalls.forget(tid)         # (an execve being traced keeps its exit stop)
             self._on_exec(tid)
             self._resume(tid)
         elif event in NEW_TASK_EVENTS:
@@ -503,6 +502,12 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         if former != tid:
             self.tasks.pop(former, None)
             self.running.discard(former)
+            if former in self.in_syscall:    # the execve of a thread: its exit is reported as tid's
+                self.in_syscall[tid] = self.in_syscall.pop(former)
+        mem = self.mems.pop(tid, None)       # the old image's memory
+        if mem is not None:
+            mem.close()
+        self.exes.pop(tid, None)
         old = self.tasks.get(tid)
         for t in [t for t in self.tasks if t != tid and self.tgid.get(t) == tid]:
             self.tasks.pop(t)                # the other threads are gone with the old image
@@ -512,8 +517,8 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         self.tgid[tid] = tid
         space = AddressSpace.for_image(tid, tid, self.bp_probes, self._wait_trap, at_exec=True)
         self.tasks[tid] = space
-        if space is not None and tid == self.root:
-            self.pinning.pin(tid)            # hits are round trips: keep both on one CPU
+        if tid == self.root and (space is not None or self.syscalls or self.insn_probes):
+            self.pinning.pin(tid)            # stops are round trips: keep both on one CPU
         self.exes[tid] = exe_path(tid)
         self._set_stepmode(tid, tid)
         self._fire_life("begin", tid, tid)

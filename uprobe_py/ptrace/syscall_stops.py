@@ -143,12 +143,20 @@ class SyscallTable:
 class SyscallEvents:
     """The engine's system-call stops (a mixin of PtraceEngine)."""
 
+    def _exe(self, tgid: int) -> str:
+        """The process's program, read from /proc once per image (a readlink costs more than
+        the rest of a system-call stop)."""
+        exe = self.exes.get(tgid)
+        if exe is None:
+            exe = self.exes[tgid] = exe_path(tgid)
+        return exe
+
     def _syscall_entry(self, tid: int) -> None:
         regs = hitwait.getregs(tid, self.regs)
         nr = regs.orig_rax
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         tgid = self.tgid.get(tid, tid)
-        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, self._exe(tgid))
         probes = entry_all + entry.get(nr, [])
         if probes:
             self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
@@ -161,7 +169,7 @@ class SyscallEvents:
         nr, args = self.in_syscall.pop(tid)
         regs = hitwait.getregs(tid, self.regs)
         tgid = self.tgid.get(tid, tid)
-        _, ret, _, ret_all = self.syscalls.for_process(tgid, exe_path(tgid))
+        _, ret, _, ret_all = self.syscalls.for_process(tgid, self._exe(tgid))
         probes = ret_all + ret.get(nr, [])
         if probes:
             rax = regs.rax
