@@ -16,11 +16,14 @@ struct user_regs_struct {
 #define UP_STOP 2
 #define UP_INTR 3
 #define UP_NOCHILD 4
+#define UP_SECCOMP 5
+#define UP_SYSCALL 6
 int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *status, int *who);
 int up_resume(int pid, struct user_regs_struct *regs, int sig);
 int up_getregs(int pid, struct user_regs_struct *regs);
 int up_setregs(int pid, struct user_regs_struct *regs);
 int up_cont(int pid, int sig);
+int up_restart(int pid, int request, int sig);
 """)
 with open(os.path.join(HERE, "hitloop.c")) as f:
     ffi.set_source("uprobe_py._native._hitloop", "#include <sys/user.h>\n" + f.read(),

@@ -6,6 +6,7 @@
  * read. It returns early when another signal (Ctrl-C, SIGTERM) is delivered to the
  * tracer (its handler has run: EINTR), or at the deadline, so the session stays in charge.
  * up_resume: registers written back and the tracee continued: the second half of a hit.
+ * A seccomp stop or a syscall stop (PTRACE_O_TRACESYSGOOD) also comes back with its registers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +23,8 @@
 #define UP_STOP 2
 #define UP_INTR 3
 #define UP_NOCHILD 4
+#define UP_SECCOMP 5     /* PTRACE_EVENT_SECCOMP stop: regs filled */
+#define UP_SYSCALL 6     /* syscall-entry/exit stop (PTRACE_O_TRACESYSGOOD): regs filled */
 
 static int64_t now_ns(void)
 {
@@ -48,9 +51,17 @@ int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *s
             *status = st;
             *who = r;
             kind = UP_STOP;
-            if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0
-                && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
-                kind = UP_TRAP;
+            if (WIFSTOPPED(st)) {
+                int want = 0;
+                if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+                    want = UP_TRAP;
+                else if ((st >> 16) == 7)                      /* PTRACE_EVENT_SECCOMP */
+                    want = UP_SECCOMP;
+                else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
+                    want = UP_SYSCALL;
+                if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
+                    kind = want;
+            }
             break;
         }
         if (r < 0) {
@@ -105,6 +116,12 @@ int up_getregs(int pid, struct user_regs_struct *regs)
 int up_setregs(int pid, struct user_regs_struct *regs)
 {
     return ptrace(PTRACE_SETREGS, pid, 0, regs) == -1 ? -errno : 0;
+}
+
+/* any resume request (PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SINGLESTEP...): 0 or -errno */
+int up_restart(int pid, int request, int sig)
+{
+    return ptrace(request, pid, 0, (void *)(intptr_t)sig) == -1 ? -errno : 0;
 }
 
 int up_cont(int pid, int sig)

@@ -98,6 +98,7 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         self.in_syscall: dict[int, tuple[int, tuple[int, ...]]] = {}   # tid -> (nr, args) until its exit
         self.mems: dict[int, sc.Memory] = {}     # tgid -> memory, for processes without breakpoints
         self.exes: dict[int, str] = {}           # tgid -> its program (known after it died too)
+        self._sys_cache: dict[tuple[int, int, bool], tuple[list[Any], bool]] = {}
         self.stepmode: dict[int, int] = {}       # tid -> PTRACE_SINGLESTEP / PTRACE_SINGLEBLOCK (.insn probes)
         self.block_ok: Optional[bool] = None     # does block-stepping work here (BTF)?
         self.block_prev: dict[int, int] = {}
@@ -190,6 +191,8 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             kind, st, who = hitwait.wait(-1, timeout_ns, self.regs)
             if kind == hitwait.TRAP:
                 self._trap(who)
+            elif kind == hitwait.SECCOMP or kind == hitwait.SYSCALL:
+                self._syscall_stop(who, kind)
             elif kind == hitwait.STOP:
                 self._status(who, st)
             elif kind == hitwait.NOCHILD:
@@ -235,6 +238,8 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
                             self.running.discard(tid)   # gone meanwhile: its exit status is on its way
                         continue
                 self._trap(tid)
+            elif kind == hitwait.SECCOMP or kind == hitwait.SYSCALL:
+                self._syscall_stop(tid, kind)
             elif kind == hitwait.STOP:
                 self._status(tid, status_p[0])
             elif kind == hitwait.NOCHILD:
@@ -365,15 +370,13 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             sig = self.deferred[tid].pop(0)
             if not self.deferred[tid]:
                 del self.deferred[tid]
-        try:
-            if tid in self.stepmode:
-                sc.ptrace(self.stepmode[tid], tid, 0, sig)
-            elif tid in self.sysmode or tid in self.in_syscall:
-                sc.syscall(tid, sig)
-            else:
-                sc.cont(tid, sig)
-        except sc.PtraceError:               # gone meanwhile: its exit status is on its way
-            pass
+        if tid in self.stepmode:
+            request = self.stepmode[tid]
+        elif tid in self.sysmode or tid in self.in_syscall:
+            request = sc.PTRACE_SYSCALL
+        else:
+            request = sc.PTRACE_CONT
+        hitwait.restart(tid, request, sig)   # an error: gone meanwhile, its exit status is on its way
         self.running.add(tid)
 
     def _resume_regs(self, tid: int, regs: Any, sig: int = 0) -> None:
@@ -442,6 +445,7 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
                 self._resume(tid)
         elif event == sc.PTRACE_EVENT_EXEC:
             self.syscalls.forget(tid)         # (an execve being traced keeps its exit stop)
+            self._sys_cache = {k: v for k, v in self._sys_cache.items() if k[0] != tid}
             self._on_exec(tid)
             self._resume(tid)
         elif event in NEW_TASK_EVENTS:

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import syscalls as sc
 
-TIMEOUT, TRAP, STOP, INTR, NOCHILD = 0, 1, 2, 3, 4
+TIMEOUT, TRAP, STOP, INTR, NOCHILD, SECCOMP, SYSCALL = 0, 1, 2, 3, 4, 5, 6
 
 try:
     from .._native._hitloop import ffi as _ffi, lib as _lib    # type: ignore[import-not-found]
@@ -46,6 +46,7 @@ if NATIVE:
             raise sc.PtraceError("PTRACE_CONT", pid, -r)
 
     resume_fast = _lib.up_resume        # (tid, regs, sig=0) -> 0 or -errno, no exception
+    restart = _lib.up_restart           # (tid, request, sig) -> 0 or -errno: CONT, SYSCALL, SINGLESTEP...
     up_wait = _lib.up_wait              # the raw calls, for the engine's fast loop
     status_p, who_p = _status, _who
 
@@ -78,13 +79,17 @@ else:
                 except InterruptedError:
                     return INTR, 0, 0
                 if who:
-                    if os.WIFSTOPPED(st) and os.WSTOPSIG(st) == signal.SIGTRAP and st >> 16 == 0:
+                    kind = STOP
+                    if os.WIFSTOPPED(st):
+                        sig, event = os.WSTOPSIG(st), st >> 16
+                        kind = TRAP if sig == signal.SIGTRAP and not event else SECCOMP if event == 7 else \
+                            SYSCALL if sig == signal.SIGTRAP | 0x80 and not event else STOP
+                    if kind != STOP:
                         try:
                             sc.getregs(who, regs)
-                            return TRAP, st, who
                         except sc.PtraceError:
-                            pass
-                    return STOP, st, who
+                            kind = STOP
+                    return kind, st, who
                 if timeout_ns == 0:
                     return TIMEOUT, 0, 0
                 got = signal.sigtimedwait(_CHLD, timeout_ns / 1e9 if timeout_ns > 0 else 1e9)
@@ -96,6 +101,13 @@ else:
     def resume(pid: int, regs: Any = REGS, sig: int = 0) -> None:
         sc.setregs(pid, regs)
         sc.cont(pid, sig)
+
+    def restart(pid: int, request: int, sig: int) -> int:
+        try:
+            sc.ptrace(request, pid, 0, sig)
+        except sc.PtraceError as e:
+            return -(e.errno or 1)
+        return 0
 
     def resume_fast(pid: int, regs: Any, sig: int = 0) -> int:
         try:

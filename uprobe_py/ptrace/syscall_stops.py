@@ -151,26 +151,50 @@ class SyscallEvents:
             exe = self.exes[tgid] = exe_path(tgid)
         return exe
 
-    def _syscall_entry(self, tid: int) -> None:
-        regs = hitwait.getregs(tid, self.regs)
+    def _syscall_stop(self, tid: int, kind: int) -> None:
+        """A seccomp stop, or a PTRACE_SYSCALL entry/exit stop, with the registers already read."""
+        self.running.discard(tid)
+        if tid not in self.tasks:
+            self.orphans.add(tid)
+        elif kind == hitwait.SECCOMP or (tid in self.sysmode and tid not in self.in_syscall):
+            self._syscall_entry(tid, have_regs=True)
+        elif tid in self.in_syscall:
+            self._syscall_exit(tid, have_regs=True)
+        else:
+            self._resume(tid)
+
+    def _syscall_probes(self, tgid: int, nr: int, is_return: bool) -> tuple[list[Any], bool]:
+        """(the probes of this call, declaration order; whether its exit must stop too), per
+        process and number, decided once."""
+        key = (tgid, nr, is_return)
+        got = self._sys_cache.get(key)
+        if got is None:
+            entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, self._exe(tgid))
+            if is_return:
+                probes = sorted(ret_all + ret.get(nr, []), key=lambda p: p.index)
+            else:
+                probes = sorted(entry_all + entry.get(nr, []), key=lambda p: p.index)
+            got = self._sys_cache[key] = (probes, bool(ret_all) or nr in ret)
+        return got
+
+    def _syscall_entry(self, tid: int, have_regs: bool = False) -> None:
+        regs = self.regs if have_regs else hitwait.getregs(tid, self.regs)
         nr = regs.orig_rax
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         tgid = self.tgid.get(tid, tid)
-        entry, ret, entry_all, ret_all = self.syscalls.for_process(tgid, self._exe(tgid))
-        probes = entry_all + entry.get(nr, [])
+        probes, exit_too = self._syscall_probes(tgid, nr, False)
         if probes:
             self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
-        if tid in self.sysmode or ret_all or nr in ret:
+        if exit_too or tid in self.sysmode:
             self.in_syscall[tid] = (nr, args)    # stop again at its exit
         if not self.session.exit_requested:
             self._resume(tid)
 
-    def _syscall_exit(self, tid: int) -> None:
+    def _syscall_exit(self, tid: int, have_regs: bool = False) -> None:
         nr, args = self.in_syscall.pop(tid)
-        regs = hitwait.getregs(tid, self.regs)
+        regs = self.regs if have_regs else hitwait.getregs(tid, self.regs)
         tgid = self.tgid.get(tid, tid)
-        _, ret, _, ret_all = self.syscalls.for_process(tgid, self._exe(tgid))
-        probes = ret_all + ret.get(nr, [])
+        probes, _ = self._syscall_probes(tgid, nr, True)
         if probes:
             rax = regs.rax
             self._fire_syscall(tid, tgid, regs, probes, (nr, args, rax - (1 << 64) if rax >> 63 else rax), True)
@@ -186,12 +210,8 @@ class SyscallEvents:
             except OSError:
                 mem = None
         ctx = self.ctx
-        saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
-        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = tgid, tid, regs, mem, True, is_return
+        ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.is_return = tgid, tid, regs, mem, is_return
         ctx.extra["syscall"] = call
-        try:
-            for p in sorted(probes, key=lambda p: p.index):
-                self.fire(p)
-        finally:
-            ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return = saved
-            ctx.extra.pop("syscall", None)
+        fire = self.fire
+        for p in probes:
+            fire(p)
