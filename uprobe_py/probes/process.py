@@ -123,10 +123,8 @@ class ProcessFamily:
         kind_c = components[1]
         if kind_c.name == "syscall":
             return self._resolve_syscall(components)
-        if kind_c.name in ("begin", "end", "thread"):
-            return self._resolve_lifecycle(components)
-        if kind_c.name == "insn":
-            return self._resolve_insn(components)
+        if kind_c.name in ("begin", "end", "thread", "insn"):
+            return self._resolve_event(components)
         if kind_c.name in ("mark", "provider"):        # SDT markers: probes/sdt.py
             from . import sdt
             return sdt.resolve(self, components)
@@ -181,26 +179,17 @@ class ProcessFamily:
         params["path"] = path
         return f'process("{path}")'
 
-    def _resolve_insn(self, components: list[Any]) -> list[ProbeSpec]:
-        """process[...].insn / .insn.block: every instruction (single-stepping) or every block
-        (block-stepping, PTRACE_SINGLEBLOCK) of the matching traced processes."""
-        first, rest = components[0], components[1:]
-        names = [c.name for c in rest]
-        if any(c.arg is not None for c in rest) or names not in (["insn"], ["insn", "block"]):
-            bad = next((c for c in rest if c.arg is not None), rest[-1])
-            raise ProbeResolveError("probe point mismatch", bad.tok)
-        kind = ".".join(names)
-        params: dict[str, Any] = {"kind": kind}
-        pp = f"{self._head(first, params)}.{kind}"
-        params["derived_from"] = pp
-        return [ProbeSpec("process", pp, params)]
+    # process[...].KIND points with no argument: KIND -> its allowed component names
+    EVENT_POINTS = {"begin": ["begin"], "end": ["end"], "thread.begin": ["thread", "begin"],
+                    "thread.end": ["thread", "end"],          # uprobe_py/ptrace/lifecycle.py
+                    "insn": ["insn"], "insn.block": ["insn", "block"]}   # uprobe_py/ptrace/stepping.py
 
-    def _resolve_lifecycle(self, components: list[Any]) -> list[ProbeSpec]:
-        """process[...].begin/.end/.thread.begin/.thread.end (uprobe_py/ptrace/lifecycle.py)."""
+    def _resolve_event(self, components: list[Any]) -> list[ProbeSpec]:
+        """process[...].begin/.end/.thread.begin/.thread.end, and .insn/.insn.block (every
+        instruction by single-stepping, every block by block-stepping)."""
         first, rest = components[0], components[1:]
         names = [c.name for c in rest]
-        if any(c.arg is not None for c in rest) or names not in (["begin"], ["end"], ["thread", "begin"],
-                                                                   ["thread", "end"]):
+        if any(c.arg is not None for c in rest) or names not in self.EVENT_POINTS.values():
             bad = next((c for c in rest if c.arg is not None), rest[-1])
             raise ProbeResolveError("probe point mismatch", bad.tok)
         kind = ".".join(names)
