@@ -206,7 +206,8 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         """poll() with the common hit handled inline: the per-hit path (measured in
         bench/ptrace_bench.py) is this loop, one C wait, the handlers and one C resume."""
         up_wait, status_p, who_p = hitwait.up_wait, hitwait.status_p, hitwait.who_p
-        up_resume = hitwait.resume_fast
+        up_resume, restart = hitwait.resume_fast, hitwait.restart
+        PTRACE_CONT, PTRACE_SYSCALL = sc.PTRACE_CONT, sc.PTRACE_SYSCALL
         regs, tasks, session = self.regs, self.tasks, self.session
         ctx, fire_in, extra = self.ctx, session.fire_in, self.ctx.extra
         ctx.regs = regs
@@ -238,6 +239,33 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
                             self.running.discard(tid)   # gone meanwhile: its exit status is on its way
                         continue
                 self._trap(tid)
+            elif kind == hitwait.SECCOMP and tid in tasks and not (self.deferred or self.sysmode or self.stepmode):
+                # the common system-call stop (-c command, seccomp filter): as _syscall_entry
+                tgid = self.tgid.get(tid, tid)
+                nr = regs.orig_rax
+                got = self._sys_cache.get((tgid, nr, False)) or self._syscall_probes(tgid, nr, False)
+                probes, exit_too = got
+                args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+                if probes:
+                    space = tasks[tid]
+                    mem = space.mem if space is not None else self.mems.get(tgid)
+                    if mem is None:
+                        self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
+                    else:
+                        ctx.pid, ctx.tid, ctx.memory, ctx.is_return = tgid, tid, mem, False
+                        extra["syscall"] = (nr, args, None)
+                        for p in probes:
+                            if session.exit_requested:
+                                break
+                            fire_in(ctx, p)
+                    if session.exit_requested:
+                        self.running.discard(tid)
+                        return
+                if exit_too:
+                    self.in_syscall[tid] = (nr, args)
+                    restart(tid, PTRACE_SYSCALL, 0)
+                else:
+                    restart(tid, PTRACE_CONT, 0)
             elif kind == hitwait.SECCOMP or kind == hitwait.SYSCALL:
                 self._syscall_stop(tid, kind)
             elif kind == hitwait.STOP:
