@@ -15,13 +15,7 @@ from typing import Any
 import pytest
 
 from uprobe_py.runtime.context import Context
-from builtin_support import fn
-
-
-class StubSession:
-    def __init__(self, target_pid: int = 0, maxstringlen: int = 128) -> None:
-        self.maxstringlen = maxstringlen
-        self.target_pid = target_pid
+from builtin_support import StubSession, fn
 
 
 def call(name: str, ctx: Context, *args: Any) -> Any:

@@ -15,20 +15,15 @@ import pytest
 from uprobe_py.builtins import fn_control
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import ExitRequested, StapRuntimeError
-from builtin_support import fn
+from builtin_support import StubSession as OutputSession, fn
 
 
-class StubSession:
+class StubSession(OutputSession):
     def __init__(self) -> None:
-        self.maxstringlen = 128
-        self.target_pid = 0
-        self.out: list[str] = []
+        super().__init__()
         self.warnings: list[str] = []
         self.exit_requested = False
         self.aborted = False
-
-    def write(self, s: str) -> None:
-        self.out.append(s)
 
     def warn(self, msg: str) -> None:
         self.warnings.append(msg)

@@ -11,12 +11,7 @@ import pytest
 from uprobe_py.builtins import fn_time
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
-from builtin_support import fn
-
-
-class StubSession:
-    maxstringlen = 128
-    target_pid = 0
+from builtin_support import StubSession, fn
 
 
 @pytest.mark.parametrize("n,want", [

@@ -13,12 +13,7 @@ import pytest
 
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
-from builtin_support import fn
-
-
-class StubSession:
-    maxstringlen = 128
-    target_pid = 0
+from builtin_support import StubSession, fn
 
 
 def bits(x: float) -> int:

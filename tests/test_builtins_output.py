@@ -8,17 +8,7 @@ import pytest
 
 from uprobe_py.builtins import fn_output
 from uprobe_py.runtime.context import Context
-from builtin_support import fn
-
-
-class StubSession:
-    def __init__(self) -> None:
-        self.maxstringlen = 128
-        self.target_pid = 0
-        self.out: list[str] = []
-
-    def write(self, s: str) -> None:
-        self.out.append(s)
+from builtin_support import StubSession, fn
 
 
 @pytest.fixture

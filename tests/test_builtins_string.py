@@ -11,17 +11,7 @@ import pytest
 
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
-from builtin_support import fn
-
-
-class StubSession:
-    def __init__(self, maxstringlen: int = 128) -> None:
-        self.maxstringlen = maxstringlen
-        self.target_pid = 0
-        self.out: list[str] = []
-
-    def write(self, s: str) -> None:
-        self.out.append(s)
+from builtin_support import StubSession, fn
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_ptrace_engine import REASON, ROOT, build, run, untraced  # noqa: F401
+from ptrace_support import REASON, ROOT, build, run, untraced  # noqa: F401
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 

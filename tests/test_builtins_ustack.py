@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from test_ptrace_engine import REASON, build, run, untraced
+from ptrace_support import REASON, build, run, untraced
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
@@ -136,7 +136,7 @@ def test_return_probe_backtrace(outdir: Path, cache_home: Path) -> None:
 def test_no_user_backtrace_outside_process_probes(cache_home: Path) -> None:
     import subprocess
     import sys
-    from test_ptrace_engine import ROOT
+    from ptrace_support import ROOT
     env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), PYTHONPATH=str(ROOT))
     r = subprocess.run([sys.executable, "-m", "uprobe_py", "-e",
                         'probe begin { print_ubacktrace() println(sprint_ubacktrace(), "|", ubacktrace(), "|") '

@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_process_resolve import oracle  # noqa: E402
 from test_process_resolve import run as run_cli  # noqa: E402
-from test_ptrace_engine import REASON, build, run, untraced  # noqa: E402
+from ptrace_support import REASON, build, run, untraced  # noqa: E402
 
 PROGRAM = "area=24 f=4 use=10 id=4 weight=40 name=square color=7\n"
 THIS1 = '{.name="square", .color=7, .scale=?, .dims=[...], .id=4, .weight=40}'

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "targets" / "insns.c"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, run, untraced  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 

@@ -34,7 +34,7 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON  # noqa: E402
+from ptrace_support import REASON, compile_target  # noqa: E402
 
 traced = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
@@ -45,9 +45,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     got = {}
     for name, flags in (("leaky", ["-g", "-O0"]), ("calltree", ["-g", "-O0"]), ("sleeper", ["-g", "-O0"]),
                         ("syscalls", ["-g", "-O1"]), ("family", ["-g", "-O1", "-pthread"])):
-        got[name] = out / name
-        subprocess.run(["gcc", *flags, "-o", str(got[name]), str(ROOT / "targets" / f"{name}.c")],
-                       check=True, capture_output=True)
+        got[name] = compile_target(name, out / name, *flags)
     got["cache"] = out / "cache"
     return got
 

@@ -20,7 +20,7 @@ from uprobe_py.elf.image import ElfImage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, compile_target, run, untraced  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
@@ -31,10 +31,7 @@ SCRIPT = ('global n, procs, tids probe process("{exe}").function("work") {{ n++;
 
 @pytest.fixture(scope="module")
 def family(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("family") / "family"
-    subprocess.run(["gcc", "-g", "-O1", "-pthread", "-o", str(out), str(ROOT / "targets" / "family.c")],
-                   check=True, capture_output=True)
-    return out
+    return compile_target("family", tmp_path_factory.mktemp("family") / "family", "-g", "-O1", "-pthread")
 
 
 def traced(family: Path, args: str, tmp_path: Path) -> tuple[list[str], str, int]:

@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_process_resolve import oracle  # noqa: E402
 from test_process_resolve import run as run_cli  # noqa: E402
-from test_ptrace_engine import REASON, build, run, untraced  # noqa: E402
+from ptrace_support import REASON, build, run, untraced  # noqa: E402
 
 UNTRACED = ("scale=42\nmove=8 x=8\nsum=100\nnarrow=252\nflags a=1 b=-2 c=1\nkonst=22\n"
             "bump=11 counter=11\npt x=1 ch=a uc=200 big=1099511627776\n")

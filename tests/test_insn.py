@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run  # noqa: E402
+from ptrace_support import REASON, run  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 

@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_process_resolve import oracle  # noqa: E402
 from test_process_resolve import run as run_cli  # noqa: E402
-from test_ptrace_engine import REASON, build, run, untraced  # noqa: E402
+from ptrace_support import REASON, build, run, untraced  # noqa: E402
 
 TARGET_OUT = "s=83\n"
 

@@ -17,7 +17,7 @@ from uprobe_py.elf.needed import needed_libraries
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, compile_target, run, untraced  # noqa: E402
 
 ORACLE = Path("/work/shared/tools/stap-oracle")
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
@@ -25,10 +25,7 @@ pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("libcalls") / "libcalls"
-    subprocess.run(["gcc", "-g", "-O1", "-o", str(out), str(ROOT / "targets" / "libcalls.c")],
-                   check=True, capture_output=True)
-    return out
+    return compile_target("libcalls", tmp_path_factory.mktemp("libcalls") / "libcalls", "-g", "-O1")
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ def test_address_inside_a_statement_is_stap_s_error(bins: dict, cache_home: Path
 
 
 def test_probe_by_address_hits_at_run_time(tmp_path: Path) -> None:
-    from test_ptrace_engine import REASON as PTRACE_REASON, build, run as run_traced, untraced
+    from ptrace_support import REASON as PTRACE_REASON, build, run as run_traced, untraced
     if PTRACE_REASON:
         pytest.skip(PTRACE_REASON)
     app = build.build("loop", "O2", tmp_path)

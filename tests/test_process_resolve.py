@@ -9,7 +9,6 @@ C++ names demangle, wildcards and $PATH work, errors read as stap's).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,13 +17,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-ORACLE = ROOT.parent / "shared" / "tools" / "stap-oracle"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ptrace_support import ROOT, build  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("target_build", ROOT / "targets" / "build.py")
-assert _spec and _spec.loader
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+ORACLE = ROOT.parent / "shared" / "tools" / "stap-oracle"
 
 VARIANTS = list(build.VARIANTS)
 CASES = [(t, v) for t in build.TARGETS for v in VARIANTS]

@@ -5,11 +5,10 @@ argument, or targets/simple.c), runs uprobe-py on it and checks the exact hit
 count, the context built-ins, and that tracing leaves the target's own stdout and
 exit status unchanged, also when the session ends early (exit(), an error, -T):
 the breakpoints are then removed and the target detached, so it finishes its work.
-The target's exit status is reported by a thin wrapper around the CLI (WRAP).
+The target's exit status is reported by a thin wrapper around the CLI (ptrace_support.WRAP).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,37 +16,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("target_build", ROOT / "targets" / "build.py")
-assert _spec and _spec.loader
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ptrace_support import REASON, ROOT, build, run, untraced  # noqa: E402
 
-# uprobe-py's CLI, printing the -c command's exit status on stderr once the session has ended it
-WRAP = """
-import os, sys
-import uprobe_py.runtime.target as t
-_end = t.TargetCommand.end
-def end(self):
-    _end(self)
-    sys.stderr.write("target-status=%d\\n" % os.waitstatus_to_exitcode(self.status))
-t.TargetCommand.end = end
-from uprobe_py.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def _ptrace_reason() -> str:
-    if sys.platform != "linux" or os.uname().machine != "x86_64":
-        return "the ptrace engine is x86_64 Linux only"
-    if not build.available():
-        return "gcc/g++/strip are not installed"
-    from uprobe_py.ptrace.syscalls import ptrace_permitted
-    ok, why = ptrace_permitted()
-    return "" if ok else f"ptrace is not permitted here ({why})"
-
-
-REASON = _ptrace_reason()
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
 
@@ -63,24 +34,6 @@ def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def exe(outdir: Path, target: str, variant: str) -> Path:
     return build.build(target, variant, outdir)
-
-
-def run(cmd: str, script: str, cache: Path, *opts: str, timeout: float = 120) -> tuple[str, str, int]:
-    """(stdout, stderr without the wrapper's line, target exit status) of `uprobe-py -c CMD -e SCRIPT`."""
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", WRAP, *opts, "-c", cmd, "-e", script], cwd=ROOT,
-                       capture_output=True, text=True, env=env, timeout=timeout)
-    lines = r.stderr.splitlines(keepends=True)
-    status = [ln for ln in lines if ln.startswith("target-status=")]
-    assert len(status) == 1, r.stderr
-    rest = "".join(ln for ln in lines if not ln.startswith("target-status="))
-    return r.stdout, rest + f"[uprobe-py exit {r.returncode}]", int(status[0].split("=")[1])
-
-
-def untraced(cmd: list[str]) -> tuple[str, int]:
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    return r.stdout, r.returncode
 
 
 COUNT = 'global n, m probe process.function("tick") { n++ } probe process.function("tock") { m++ } ' \

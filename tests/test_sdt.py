@@ -23,7 +23,7 @@ from uprobe_py.elf.sdt_notes import ArgSpecError, parse_arg, read_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, run, untraced  # noqa: E402
 from test_process_resolve import oracle  # noqa: E402
 from test_process_resolve import run as cli  # noqa: E402
 

@@ -3,15 +3,13 @@ handlers run, SIGSEGV still kills with the same status, SIGSTOP/SIGCONT keep the
 and a SIGTRAP the program raises itself reaches its handler (the tracer's traps never leak)."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, compile_target, run, untraced  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
@@ -20,10 +18,7 @@ SCRIPT = 'global n probe process.function("work") {{ n++ }} probe end {{ printf(
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    exe = tmp_path_factory.mktemp("signals") / "signals"
-    subprocess.run(["gcc", "-g", "-O1", "-o", str(exe), str(ROOT / "targets" / "signals.c")],
-                   check=True, capture_output=True)
-    return exe
+    return compile_target("signals", tmp_path_factory.mktemp("signals") / "signals", "-g", "-O1")
 
 
 @pytest.mark.parametrize("args,cmp,work", [

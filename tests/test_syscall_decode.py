@@ -5,7 +5,6 @@ pass-2/3 plumbing (pre-bound alias locals)."""
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,10 +16,8 @@ from uprobe_py.ptrace import syscalls as pt
 from uprobe_py.syscalls import AliasError, alias_spec, by_number, resolve_alias
 from uprobe_py.syscalls.table import NAME_TO_NR, STAP_ALIASES
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("target_build", ROOT / "targets" / "build.py")
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ptrace_support import ROOT, build  # noqa: E402
 
 PTRACE_SYSCALL, PTRACE_SETOPTIONS, O_TRACESYSGOOD = 24, 0x4200, 1
 

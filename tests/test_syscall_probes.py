@@ -18,7 +18,7 @@ from uprobe_py.ptrace.syscall_stops import install_seccomp, seccomp_filter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ptrace_engine import REASON, run, untraced  # noqa: E402
+from ptrace_support import REASON, compile_target, run, untraced  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 
@@ -26,13 +26,8 @@ pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 @pytest.fixture(scope="module")
 def bins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("sysbins")
-    got = {}
-    for name, extra in (("syscalls", []), ("family", ["-pthread"])):
-        path = out / name
-        subprocess.run(["gcc", "-g", "-O1", *extra, "-o", str(path), str(ROOT / "targets" / f"{name}.c")],
-                       check=True, capture_output=True)
-        got[name] = path
-    return got
+    return {name: compile_target(name, out / name, "-g", "-O1", *extra)
+            for name, extra in (("syscalls", []), ("family", ["-pthread"]))}
 
 
 def test_seccomp_filter_stops_only_the_listed_calls() -> None:

@@ -9,7 +9,6 @@ and `%#llx` per variable in `$$parms`. -O0 reads stack slots through the CFA
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,24 +16,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("target_build", ROOT / "targets" / "build.py")
-assert _spec and _spec.loader
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ptrace_support import REASON, ROOT, build  # noqa: E402
 
-
-def _reason() -> str:
-    if sys.platform != "linux" or os.uname().machine != "x86_64":
-        return "the ptrace engine is x86_64 Linux only"
-    if not build.available():
-        return "gcc/g++/strip are not installed"
-    from uprobe_py.ptrace.syscalls import ptrace_permitted
-    ok, why = ptrace_permitted()
-    return "" if ok else f"ptrace is not permitted here ({why})"
-
-
-REASON = _reason()
 pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "-")
 TARGET_OUT = "res=-1399336655 s=100 in=9,10 p=yes tls=11 static=-3\n"
 

@@ -641,12 +641,7 @@ def has_loops_or_calls(node: Any) -> bool:
     if isinstance(node, list):
         return any(has_loops_or_calls(x) for x in node)
     if isinstance(node, n.Node):
-        for f in getattr(node, "__dataclass_fields__", {}):
-            if f == "tok":
-                continue
-            val = getattr(node, f)
-            if isinstance(val, (n.Node, list)) and has_loops_or_calls(val):
-                return True
+        return any(has_loops_or_calls(val) for val in n.subtrees(node))
     return False
 
 

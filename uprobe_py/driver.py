@@ -189,7 +189,7 @@ def listing_pass2(c: Compiled) -> str:
     for p in c.probes:
         pc = p.spec.params.get("pc_comment")    # DWARF probes: stap prints the address, and
         if pc is None:                          # the resolved point as its own derivation
-            out.append(f"{p.pp} /* <- {p.derivation} */")
+            out.append(f"{p.pp} /* <- {p.spec.params.get('derivation') or p.derivation} */")
         else:
             mark = "!" if p.point.sufficient else ("?" if p.point.optional else "")
             shown = p.spec.params.get("p2_pp") or p.pp        # SDT marks: the statement probe
@@ -212,11 +212,8 @@ def _used_builtins(c: Compiled) -> list[Builtin]:
             for x in node:
                 visit(x)
         elif isinstance(node, n.Node):
-            for f in node.__dataclass_fields__:
-                if f != "tok":
-                    val = getattr(node, f)
-                    if isinstance(val, (n.Node, list)):
-                        visit(val)
+            for val in n.subtrees(node):
+                visit(val)
     bodies: set[int] = set()
     for p in c.probes:              # the probes of one wildcard point share their body
         if id(p.body) not in bodies:

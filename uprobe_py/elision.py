@@ -31,12 +31,7 @@ def has_side_effects(e: Any) -> bool:
     if isinstance(e, list):
         return any(has_side_effects(x) for x in e)
     if isinstance(e, n.Node):
-        for f in e.__dataclass_fields__:
-            if f in ("tok", "sym", "target"):
-                continue
-            val = getattr(e, f)
-            if isinstance(val, (n.Node, list)) and has_side_effects(val):
-                return True
+        return any(has_side_effects(val) for val in n.subtrees(e, ("tok", "sym", "target")))
     return False
 
 

@@ -8,7 +8,7 @@ The parser is the only producer; the semantic pass annotates; codegen reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 from .lexer import Token
 
@@ -16,6 +16,16 @@ from .lexer import Token
 @dataclass(eq=False)
 class Node:
     tok: Token
+
+
+def subtrees(node: Node, skip: tuple[str, ...] = ("tok",)) -> Iterator[Union[Node, list]]:
+    """The Node and list values of node's fields, in field order, but those named in
+    `skip`: what a walk over the tree descends into."""
+    for f in node.__dataclass_fields__:
+        if f not in skip:
+            val = getattr(node, f)
+            if isinstance(val, (Node, list)):
+                yield val
 
 
 # ---- expressions ------------------------------------------------------------

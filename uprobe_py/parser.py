@@ -122,11 +122,7 @@ class Parser(ExpressionParser):
     def parse_literal(self, allow_negative: bool = True) -> n.Literal:
         t = self.cur
         if t.kind == "string":
-            self.next()
-            s = str(t.value)
-            while self.cur.kind == "string":  # adjacent literals are glued
-                s += str(self.next().value)
-            return n.Literal(t, s, "string")
+            return self.parse_string_literal()
         neg = False
         if allow_negative and t.is_op("-"):
             neg = True

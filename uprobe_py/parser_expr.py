@@ -21,6 +21,15 @@ STAT_OPS = frozenset("@count @sum @min @max @avg @variance".split())
 
 
 class ExpressionParser(TokenStream):
+    def parse_string_literal(self) -> n.Literal:
+        """The string literal at the current token; adjacent literals are glued."""
+        t = self.cur
+        self.next()
+        s = str(t.value)
+        while self.cur.kind == "string":
+            s += str(self.next().value)
+        return n.Literal(t, s, "string")
+
     def parse_expression(self) -> n.Expr:
         return self.parse_assignment()
 
@@ -146,11 +155,7 @@ class ExpressionParser(TokenStream):
             self.next()
             return n.Literal(t, t.value, "long")
         if t.kind == "string":
-            self.next()
-            s = str(t.value)
-            while self.cur.kind == "string":  # adjacent literals are glued
-                s += str(self.next().value)
-            return n.Literal(t, s, "string")
+            return self.parse_string_literal()
         if t.kind == "embedded-code":
             if not self.privileged:
                 raise ParseError("embedded expression code in unprivileged script; need stap -g", t,

@@ -196,6 +196,21 @@ class Preprocessor:
         if value:
             return fr
         # skip the then-branch up to its `%:` (else flows) or `%)` (nothing flows)
+        end = self._skip_through(q, start, else_ends=True)
+        if end is not None and end.is_op("%:"):
+            fr.seen_else = True
+            return fr
+        return None
+
+    def _skip_branch(self, fr: _Frame, q: deque[Token]) -> None:
+        """Skip an else-branch through its closing `%)` (duplicate `%:` is an error)."""
+        self._skip_through(q, fr.start, else_ends=False)
+
+    def _skip_through(self, q: deque[Token], start: Token, else_ends: bool) -> Token | None:
+        """Pop tokens (nested conditionals whole) through the `%)` closing this conditional
+        or, with `else_ends`, its `%:` (without, a `%:` is a duplicate-'%:' error); returns
+        that token. None when the input ends first (at the eof token, which stays: an
+        incomplete conditional, reported at `start`)."""
         nest = 0
         while q:
             t = q[0]
@@ -207,30 +222,13 @@ class Preprocessor:
                 nest += 1
             elif t.is_op("%)"):
                 if nest == 0:
-                    return None
+                    return t
                 nest -= 1
             elif t.is_op("%:") and nest == 0:
-                fr.seen_else = True
-                return fr
-        return None
-
-    def _skip_branch(self, fr: _Frame, q: deque[Token]) -> None:
-        """Skip an else-branch through its closing `%)` (duplicate `%:` is an error)."""
-        nest = 0
-        while q:
-            t = q[0]
-            if t.kind == "eof":
-                self._err("incomplete conditional at end of file", fr.start)
-                return
-            q.popleft()
-            if t.is_op("%("):
-                nest += 1
-            elif t.is_op("%)"):
-                if nest == 0:
-                    return
-                nest -= 1
-            elif t.is_op("%:") and nest == 0:
+                if else_ends:
+                    return t
                 self._err("invalid conditional - duplicate '%:'", t)
+        return None
 
     @staticmethod
     def _skip_to_close(q: deque[Token]) -> None:

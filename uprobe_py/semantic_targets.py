@@ -37,11 +37,8 @@ def collect_defined(node: Any, out: set, inside: bool = False) -> None:
         for x in node:
             collect_defined(x, out, inside)
     elif isinstance(node, n.Node):
-        for f in getattr(node, "__dataclass_fields__", {}):
-            if f != "tok":
-                v = getattr(node, f)
-                if isinstance(v, (n.Node, list)):
-                    collect_defined(v, out, inside)
+        for v in n.subtrees(node):
+            collect_defined(v, out, inside)
         if isinstance(node, n.TargetVar):
             for _, v in node.components:
                 if isinstance(v, n.Node):

@@ -28,6 +28,15 @@ class TVError(Exception):
         self.tok = tok
 
 
+def struct_not_member(e: Any, cur: Any, ctoks: list) -> TVError:
+    """The error for a chain that ends at a whole struct (read or written) instead of a member."""
+    first = T.member_names(cur)
+    such = f" such as '->{first[0]}'" if first else ""
+    r = T.resolve(cur)
+    return TVError(f"'{T.type_desc(r)}'{T.decl_loc(r)} is being accessed instead of a member{such}",
+                   ctoks[-1] if ctoks else e.tok)
+
+
 class Access:
     __slots__ = ("type", "fn", "nargs", "param_names")
 
@@ -340,11 +349,7 @@ class TargetResolver:
             return Access(STRING, lambda c, *a: pp(c, loc_fn(c, a)), nargs)
         k = T.kind(cur)
         if k == "struct":
-            first = T.member_names(cur)
-            such = f" such as '->{first[0]}'" if first else ""
-            r = T.resolve(cur)
-            raise TVError(f"'{T.type_desc(r)}'{T.decl_loc(r)} is being accessed instead of a member{such}",
-                          ctoks[-1] if ctoks else e.tok)
+            raise struct_not_member(e, cur, ctoks)
         if k == "array":
             def arr_addr(c: Any, *a: Any) -> int:
                 loc = loc_fn(c, a)

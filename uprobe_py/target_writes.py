@@ -129,14 +129,10 @@ def store_access(e: Any, cur: Any, base: Callable, steps: list, loc_fn: Callable
                  bits: Optional[tuple[int, int]], nargs: int, ctoks: list) -> Any:
     """The Access whose fn(ctx, value, *args) stores into the object the chain ends at."""
     from .symbols import LONG
-    from .target_vars import Access, TVError
+    from .target_vars import Access, TVError, struct_not_member
     k = T.kind(cur)
     if k == "struct":
-        first = T.member_names(cur)
-        such = f" such as '->{first[0]}'" if first else ""
-        r = T.resolve(cur)
-        raise TVError(f"'{T.type_desc(r)}'{T.decl_loc(r)} is being accessed instead of a member{such}",
-                      ctoks[-1] if ctoks else e.tok)
+        raise struct_not_member(e, cur, ctoks)
     if k == "array":
         raise TVError("cannot write to array address", e.tok)
     if k == "void":

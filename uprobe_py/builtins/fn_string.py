@@ -16,6 +16,8 @@ which are operators handled by the compiler.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from uprobe_py.builtins.registry import LONG, STRING, builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
@@ -222,6 +224,17 @@ def _decode_utf8(s: str, i: int, size: int) -> tuple[int, int]:
 
 def text_str_impl(s: str, inlen: int, outlen: int, quoted: bool, maxstringlen: int) -> str:
     """_stp_text_str() for an in-memory (never faulting) input string."""
+    got = text_str_walk(s, inlen, outlen, quoted, maxstringlen)
+    assert got is not None
+    return got
+
+
+def text_str_walk(s: str, inlen: int, outlen: int, quoted: bool, maxstringlen: int,
+                  buffer: bool = False) -> Optional[str]:
+    """The escape-and-truncate walk of _stp_text_str() over s (bytes as latin-1).
+    A string ends at its first NUL; with `buffer` (user_buffer_quoted) a NUL is escaped
+    like any other byte and the end of s is where the readable memory stops: the walk
+    reaching it faults, and the answer is None."""
     if inlen <= 0 or inlen > maxstringlen - 1:
         inlen = maxstringlen - 1
     if outlen <= 0 or outlen > maxstringlen - 1:
@@ -238,6 +251,8 @@ def text_str_impl(s: str, inlen: int, outlen: int, quoted: bool, maxstringlen: i
     i = 0
     n_s = len(s)
     while inlen > 0:
+        if buffer and i >= n_s:
+            return None
         # fast path: plain printable ASCII
         if i < n_s:
             c = ord(s[i])
@@ -251,7 +266,7 @@ def text_str_impl(s: str, inlen: int, outlen: int, quoted: bool, maxstringlen: i
                 outlen -= 1
                 continue
         c, n = _decode_utf8(s, i, inlen)
-        if c == 0 or outlen <= 0:
+        if (c == 0 and not buffer) or outlen <= 0:
             break
         i += n
         inlen -= n

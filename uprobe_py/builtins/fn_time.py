@@ -26,6 +26,7 @@ import time
 
 from uprobe_py.builtins.registry import LONG, STRING, VOID, builtin
 from uprobe_py.runtime.context import Context
+from uprobe_py.runtime.cpus import online_cpus
 from uprobe_py.runtime.errors import StapRuntimeError
 from uprobe_py.runtime.values import wrap
 
@@ -151,23 +152,7 @@ def ktime_get_ns() -> int:
     return _monotonic_ns()
 
 
-def _online_cpus() -> frozenset[int]:
-    try:
-        with open("/sys/devices/system/cpu/online") as f:
-            text = f.read().strip()
-    except OSError:
-        return frozenset(range(os.cpu_count() or 1))
-    cpus: set[int] = set()
-    for part in text.split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            cpus.update(range(int(lo), int(hi) + 1))
-        elif part:
-            cpus.add(int(part))
-    return frozenset(cpus)
-
-
-ONLINE_CPUS = _online_cpus()
+ONLINE_CPUS = frozenset(online_cpus())
 
 
 def _cpu_clock(cpu: int) -> int:

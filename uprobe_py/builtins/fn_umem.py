@@ -28,12 +28,9 @@ uprobe-py.
 """
 from __future__ import annotations
 
-import functools
-import os
-import re
 from typing import Optional
 
-from uprobe_py.builtins.fn_string import _SHORT_ESC, _decode_utf8, string_quoted
+from uprobe_py.builtins.fn_string import string_quoted, text_str_walk
 from uprobe_py.builtins.registry import LONG, STRING, builtin
 from uprobe_py.runtime.context import Context
 from uprobe_py.runtime.errors import StapRuntimeError
@@ -45,42 +42,11 @@ EFAULT = 14
 
 # --- errors blamed where stap blames them ------------------------------------------
 
-@functools.lru_cache(maxsize=None)
 def tapset_token(name: str, arity: int) -> Optional[object]:
     """The token naming overload `name`/`arity` at its definition in stap's installed
     tapsets (where stap's run-time errors inside it point), None when not installed."""
-    from uprobe_py.lexer import Token
-    from uprobe_py.source import Loc, Source
-    from uprobe_py.stap_tapsets import STAP_TAPSET_DIR
-    rx = re.compile(r"^(\s*(?:@__private30\s+)?(?:private\s+)?function\s+)" + re.escape(name)
-                    + r"\b[^(]*\(([^)]*)\)", re.M)
-    found = None
-    for sub in ("", "linux", "x86_64"):
-        d = os.path.join(STAP_TAPSET_DIR, sub)
-        if not os.path.isdir(d):
-            continue
-        for f in sorted(os.listdir(d)):
-            if not f.endswith(".stp"):
-                continue
-            path = os.path.join(d, f)
-            try:
-                with open(path, "rb") as fh:
-                    text = fh.read().decode("latin-1")
-            except OSError:
-                continue
-            if name not in text:
-                continue
-            for m in rx.finditer(text):
-                if len([a for a in m.group(2).split(",") if a.strip()]) != arity:
-                    continue
-                start = m.start(1) + len(m.group(1))
-                line = text.count("\n", 0, start) + 1
-                col = start - (text.rfind("\n", 0, start) + 1) + 1
-                found = (path, line, col)
-    if found is None:
-        return None
-    path, line, col = found
-    return Token("identifier", name, Loc(Source.from_file(path), line, col))
+    from uprobe_py.stap_tapsets import overload_token
+    return overload_token(name, arity)
 
 
 class TapsetError(StapRuntimeError):
@@ -375,53 +341,6 @@ del _name, _size, _signed, _warn
 
 # --- user_buffer_quoted ------------------------------------------------------------------------
 
-def _text_buffer(data: bytes, inlen: int, outlen: int, maxstringlen: int) -> Optional[str]:
-    """_stp_text_str(quoted, user, buffer) over the readable bytes `data`: NULs are
-    escaped, not ends; None when the walk reaches a byte that faults."""
-    if inlen <= 0 or inlen > maxstringlen - 1:
-        inlen = maxstringlen - 1
-    if outlen <= 0 or outlen > maxstringlen - 1:
-        outlen = maxstringlen - 1
-    s = data.decode("latin-1")
-    outlen = max(outlen, 5) - 2
-    out = ['"']
-    outpos = 1
-    esc, esc_len = -1, 0
-    c = 0
-    i = 0
-    while inlen > 0:
-        if i >= len(s):
-            return None
-        c, n = _decode_utf8(s, i, min(inlen, len(s) - i))
-        if outlen <= 0:
-            break
-        i += n
-        inlen -= n
-        if n > 1:
-            num = 6 if c <= 0xFFFF else 10
-            piece = ("\\u%04X" % c) if num == 6 else ("\\U%08X" % c)
-        elif 32 <= c < 127 and c != 34 and c != 92:
-            num, piece = 1, chr(c)
-        else:
-            piece = _SHORT_ESC.get(c) or "\\%03o" % c
-            num = len(piece)
-        if num > 1:
-            if esc < 0 and outlen - 3 < num:
-                esc, esc_len = outpos, num
-            if outlen < num:
-                break
-        out.append(piece)
-        outpos += num
-        outlen -= num
-    text = "".join(out)
-    if c and inlen > 0:
-        cut = outpos - 3 + outlen
-        if esc >= 0 and esc < cut < esc + esc_len:
-            cut = esc
-        return text[:cut] + '"...'
-    return text + '"'
-
-
 def _buffer_quoted(ctx: Context, addr: int, inlen: int, outlen: int) -> Optional[str]:
     maxlen = ctx.session.maxstringlen
     outlen = min(max(_s64(outlen), 0), maxlen)
@@ -430,7 +349,9 @@ def _buffer_quoted(ctx: Context, addr: int, inlen: int, outlen: int) -> Optional
     inlen32 = inlen & 0xFFFFFFFF
     inlen32 = inlen32 - (1 << 32) if inlen32 >> 31 else inlen32
     want = maxlen - 1 if inlen32 <= 0 or inlen32 > maxlen - 1 else inlen32
-    return _text_buffer(read_user(ctx, addr, want), inlen32, outlen, maxlen)
+    # _stp_text_str(quoted, user, buffer): NULs are escaped, not ends; None on a fault
+    data = read_user(ctx, addr, want).decode("latin-1")
+    return text_str_walk(data, inlen32, outlen, True, maxlen, buffer=True)
 
 
 @builtin("user_buffer_quoted", STRING, (LONG, LONG, LONG), needs_ctx=True, group=G)

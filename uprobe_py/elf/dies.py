@@ -144,24 +144,34 @@ def location_at(die: Any, pc: int, dwarfinfo: Any) -> bool:
         return len(a.value) > 0
     if a.form not in ("DW_FORM_sec_offset", "DW_FORM_loclistx", "DW_FORM_data4", "DW_FORM_data8"):
         return False
+    hit, _default = loclist_lookup(die, a, pc, dwarfinfo) or (None, None)
+    return hit is not None and len(hit) > 0
+
+
+def loclist_lookup(die: Any, attr: Any, pc: int, dwarfinfo: Any) -> Optional[tuple[Any, Any]]:
+    """Walk the location list `attr` (die's DW_AT_location) for pc: (the expression of the
+    first entry covering pc, else None; the last DW_LLE_default_location expression before
+    it, else None). None when the list cannot be read."""
     ll = dwarfinfo.location_lists()
     if ll is None:
-        return False
+        return None
     try:
-        entries = ll.get_location_list_at_offset(a.value, die=die)
+        entries = ll.get_location_list_at_offset(attr.value, die=die)
     except Exception:
-        return False
+        return None
     base = cu_base(die.cu)
+    default = None
     for e in entries:
         if hasattr(e, "base_address"):
             base = e.base_address
         elif hasattr(e, "loc_expr"):
             if e.begin_offset == -1:        # DW_LLE_default_location
+                default = e.loc_expr
                 continue
             lo, hi = (e.begin_offset, e.end_offset) if e.is_absolute else (base + e.begin_offset, base + e.end_offset)
             if lo <= pc < hi:
-                return len(e.loc_expr) > 0
-    return False
+                return e.loc_expr, default
+    return None, default
 
 
 def has_loclist(die: Any) -> bool:

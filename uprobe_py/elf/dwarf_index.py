@@ -441,20 +441,18 @@ class DwarfIndex:
         """dwflpp::function_file: decl_file, else the line table's file at low_pc."""
         if f.file is not None:
             return f.file
-        if f.low is not None:
-            row = self.lines(rec.off).getsrc(f.low)
-            if row is not None:
-                return row.file
-        return "<unknown source>"
+        row = self._row_at_low(rec, f)
+        return row.file if row is not None else "<unknown source>"
 
     def function_line(self, rec: CURecord, f: Func) -> int:
         if f.line is not None:
             return f.line
-        if f.low is not None:
-            row = self.lines(rec.off).getsrc(f.low)
-            if row is not None:
-                return row.line
-        return 0
+        row = self._row_at_low(rec, f)
+        return row.line if row is not None else 0
+
+    def _row_at_low(self, rec: CURecord, f: Func) -> Any:
+        """The line-table row at the function's low_pc (None: no low_pc or no row)."""
+        return self.lines(rec.off).getsrc(f.low) if f.low is not None else None
 
     # --- the on-disk cache -----------------------------------------------------------
     def _cache_path(self) -> str:

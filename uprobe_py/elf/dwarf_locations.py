@@ -61,27 +61,13 @@ def location_expr(die: Any, pc: int, dwarfinfo: Any) -> Optional[bytes]:
         return None
     if a.form in D.EXPR_FORMS:
         return bytes(a.value)
-    ll = dwarfinfo.location_lists()
-    if ll is None:
+    got = D.loclist_lookup(die, a, pc, dwarfinfo)
+    if got is None:
         return None
-    try:
-        entries = ll.get_location_list_at_offset(a.value, die=die)
-    except Exception:
-        return None
-    base = D.cu_base(die.cu)
-    default = None
-    for e in entries:
-        if hasattr(e, "base_address"):
-            base = e.base_address
-        elif hasattr(e, "loc_expr"):
-            if e.begin_offset == -1:
-                default = bytes(e.loc_expr)
-                continue
-            lo, hi = (e.begin_offset, e.end_offset) if e.is_absolute else (base + e.begin_offset,
-                                                                           base + e.end_offset)
-            if lo <= pc < hi:
-                return bytes(e.loc_expr)
-    return default
+    hit, default = got
+    if hit is not None:
+        return bytes(hit)
+    return None if default is None else bytes(default)
 
 
 class Env:

@@ -27,7 +27,8 @@ def _u64(b: bytes) -> int:
     return int.from_bytes(b, "little")
 
 
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+def _uleb(data: bytes, pos: int, signed: bool = False) -> tuple[int, int]:
+    """The (U/S)LEB128 at data[pos]: (value, position after it)."""
     v = shift = 0
     while True:
         b = data[pos]
@@ -35,20 +36,13 @@ def _uleb(data: bytes, pos: int) -> tuple[int, int]:
         v |= (b & 0x7F) << shift
         shift += 7
         if not b & 0x80:
+            if signed and b & 0x40:
+                v -= 1 << shift
             return v, pos
 
 
 def _sleb(data: bytes, pos: int) -> tuple[int, int]:
-    v = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            if b & 0x40:
-                v -= 1 << shift
-            return v, pos
+    return _uleb(data, pos, True)
 
 
 class _Fault(Exception):
