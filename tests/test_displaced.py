@@ -11,7 +11,6 @@ prints exactly what it does untraced, PIE and not, with and without CPU pinning.
 """
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 import sys

@@ -6,7 +6,6 @@ targets/libcalls.c calls getppid() a known number of times."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

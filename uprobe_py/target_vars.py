@@ -356,7 +356,7 @@ class TargetResolver:
                 return P._signed(loc[1], 64) if loc[0] == "mem" else 0
             return Access(LONG, arr_addr, nargs)
         if k == "void":
-            raise TVError(f"invalid access of void target", e.tok)
+            raise TVError("invalid access of void target", e.tok)
         rd = P.scalar_reader(cur, 0, bits[0] if bits else None, bits[1] if bits else 0)
         return Access(LONG, lambda c, *a: rd(c, loc_fn(c, a)), nargs)
 

@@ -180,7 +180,6 @@ def resolve_var(e: Any, rp: Any, resolver: Any, store: bool = False) -> Any:
 
 def _mark_var(e: Any, rp: Any) -> Optional[Any]:
     """The Access for a mark probe's own context variable, None when it is not one."""
-    from ..elf.sdt_notes import ArgSpecError, compile_arg
     from ..symbols import LONG, STRING
     from ..target_vars import Access, TVError
     p = rp.spec.params
