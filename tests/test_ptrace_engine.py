@@ -223,3 +223,31 @@ def test_exit_in_a_return_handler_removes_return_sites_and_detaches(outdir: Path
                            '{ if (++n == 10) exit() } probe end { println(n) }', cache_home)
     assert sorted(out.splitlines()) == sorted(["10"] + want_out.splitlines()), err
     assert status == want_rc and err == "[uprobe-py exit 0]"   # no stray int3 left at the return site
+
+
+TAIL_SRC = r"""
+#include <stdio.h>
+__attribute__((noinline)) int inner(int x) { return x * 7; }
+__attribute__((noinline)) int outer(int x) { return inner(x + 1); }   /* -O2: add; jmp inner */
+int main(void) { int s = 0; for (int i = 0; i < 3; i++) s += outer(i); printf("%d\n", s); return 0; }
+"""
+
+
+def test_tail_call_returns_both_functions_innermost_first(tmp_path: Path, cache_home: Path) -> None:
+    """outer() ends in `jmp inner`: both return through the same slot, and both .return probes
+    fire there (inner first), as uretprobes' chained instances do."""
+    (tmp_path / "tail.c").write_text(TAIL_SRC)
+    app = tmp_path / "tail"
+    subprocess.run(["gcc", "-g", "-O2", "-o", str(app), str(tmp_path / "tail.c")], check=True, capture_output=True)
+    dis = subprocess.run(["objdump", "-d", str(app)], capture_output=True, text=True).stdout
+    outer = dis.split("<outer>:", 1)[1].split("\n\n", 1)[0]
+    if "jmp" not in outer:
+        pytest.skip("this compiler did not make outer() a tail call")
+    script = (f'probe process("{app}").function("inner").return, process("{app}").function("outer").return '
+              '{ printf("<- %s %d\\n", ppfunc(), $return) }')
+    out, err, status = run(str(app), script, cache_home)
+    assert err == "[uprobe-py exit 0]"
+    assert status == 0
+    lines = out.splitlines()
+    lines.remove("42")
+    assert lines == ["<- inner 7", "<- outer 7", "<- inner 14", "<- outer 14", "<- inner 21", "<- outer 21"]

@@ -215,7 +215,10 @@ class AddressSpace:
 
     def push_return(self, tid: int, rsp: int, probes: list[Any], module: Any, values: list[Any]) -> None:
         after = rsp + 8
-        self.drop_dead(tid, after)           # frames at or below this call's are gone
+        # frames at or below this call's are gone; one exactly at it is a tail call's caller
+        # (`jmp` into this function reuses its return slot) when it is another function's:
+        # then both return here, innermost first, as uretprobes' chained instances do
+        self.drop_dead(tid, after, tail_of=probes)
         try:
             raw = self.mem.read(rsp, 8)
         except OSError:
@@ -235,22 +238,24 @@ class AddressSpace:
         self.retired.add(site)
         self.pending.setdefault(site, []).append((tid, after, probes, module, values))
 
-    def take_return(self, addr: int, tid: int, rsp: int) -> Optional[tuple[list[Any], Any, list[Any]]]:
-        """The probes, module and entry values of the frame returning to `addr` with this rsp,
-        if any; that entry and every dead one of the thread (rsp above theirs) are dropped."""
-        got = None
-        for t, after, probes, module, values in self.pending.get(addr, ()):
-            if t == tid and after == rsp:
-                got = (probes, module, values)
+    def take_return(self, addr: int, tid: int, rsp: int) -> list[tuple[list[Any], Any, list[Any]]]:
+        """The probes, module and entry values of the frames returning to `addr` with this rsp
+        (one, or a tail-call chain: innermost first); those and every dead one of the thread
+        (rsp above theirs) are dropped."""
+        got = [(probes, module, values) for t, after, probes, module, values in self.pending.get(addr, ())
+               if t == tid and after == rsp]
         self.drop_dead(tid, rsp)
+        got.reverse()
         return got
 
-    def drop_dead(self, tid: int, rsp: int) -> None:
+    def drop_dead(self, tid: int, rsp: int, tail_of: Optional[list[Any]] = None) -> None:
         """Drop the thread's pending returns whose frames are not above `rsp` (their
-        rsp-after-return <= rsp); a return site nobody waits for loses its int3."""
+        rsp-after-return <= rsp), but keep one exactly at `rsp` of another function than
+        `tail_of` (a tail call's caller); a return site nobody waits for loses its int3."""
         for site in list(self.pending):
             lst = self.pending[site]
-            keep = [e for e in lst if e[0] != tid or e[1] > rsp]
+            keep = [e for e in lst if e[0] != tid or e[1] > rsp
+                    or (tail_of is not None and e[1] == rsp and e[2] is not tail_of)]
             if len(keep) == len(lst):
                 continue
             if keep:

@@ -596,7 +596,7 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
     def _hit(self, space: AddressSpace, addr: int, regs: Any, tid: int) -> None:
         self.hits += 1
         regs.rip = addr
-        returned = space.take_return(addr, tid, regs.rsp) if addr in space.pending else None
+        returned = space.take_return(addr, tid, regs.rsp) if addr in space.pending else ()
         entries, rets = space.split.get(addr, ((), ()))
         ctx = self.ctx
         saved = (ctx.pid, ctx.tid, ctx.regs, ctx.memory, ctx.user_mode, ctx.is_return)
@@ -611,10 +611,10 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
                 module = space.bps.module[addr]
                 ctx.extra["module"] = module
                 space.push_return(tid, regs.rsp, rets, module, [self._save_entry(p, ctx) for p in rets])
-            if returned is not None:          # the return first: it happened before this instruction
+            for probes, module, values in returned:   # returns first: they happened before this instruction
                 ctx.is_return = True
-                ctx.extra["module"] = returned[1]
-                for p, value in zip(returned[0], returned[2]):
+                ctx.extra["module"] = module
+                for p, value in zip(probes, values):
                     ctx.extra["entry_values"] = value
                     self.fire(p)
                 ctx.extra.pop("entry_values", None)
