@@ -14,7 +14,10 @@ pending entry (tid, rsp after the ret = rsp at entry + 8, probes, entry values) 
 for it; a hit there with that rsp is the return. Frames skipped by longjmp or
 exceptions are found as the kernel's uretprobes find them: a pending entry of the
 thread whose frame is not above the stack pointer of a new call or return is dead and
-dropped, never fired. Recursion: one entry per frame, told apart by rsp; no cap.
+dropped, never fired. Recursion: one entry per frame, told apart by rsp; no cap. A tail
+call (`jmp` into a probed function) reuses the caller's return slot: a pending frame of
+another function at exactly that slot is kept, and both return there, innermost first (a
+function re-entered at the same slot after a longjmp is taken as stale instead).
 """
 from __future__ import annotations
 
