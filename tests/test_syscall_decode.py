@@ -17,7 +17,7 @@ from uprobe_py.syscalls import AliasError, alias_spec, by_number, resolve_alias
 from uprobe_py.syscalls.table import NAME_TO_NR, STAP_ALIASES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ptrace_support import ROOT, build  # noqa: E402
+from ptrace_support import ROOT, build, compile_target  # noqa: E402
 
 PTRACE_SYSCALL, PTRACE_SETOPTIONS, O_TRACESYSGOOD = 24, 0x4200, 1
 
@@ -141,8 +141,8 @@ def test_resolution() -> None:
     assert resolve_alias("getdents")[0].numbers == (NAME_TO_NR["getdents"], NAME_TO_NR["getdents64"])
     assert resolve_alias("close", True)[0].variables == {"name": "string", "retval": "long", "retstr": "string"}
     assert len(resolve_alias("*")) == len(set(STAP_ALIASES)) >= 390
-    gen = resolve_alias("fsync")[0]          # not decoded: raw registers
-    assert gen.call.generic and gen.values(74, (3,), None, _NoMem())["argstr"].startswith("0x3, 0x0")
+    gen = resolve_alias("fdatasync")[0]      # not decoded: raw registers
+    assert gen.call.generic and gen.values(75, (3,), None, _NoMem())["argstr"].startswith("0x3, 0x0")
     with pytest.raises(AliasError):
         resolve_alias("nosuch")
 
@@ -186,9 +186,84 @@ def test_variables_include_stap_register_args() -> None:
         if not files:
             continue
         text = files[-1].read_text()
-        m = re.search(r"@define _SYSCALL_%s_REGARGS\s*%%\((.*?)%%\)" % alias.upper(), text, re.S)
+        m = re.search(r"@define _SYSCALL_%s_REGARGS\s*%%\(" % alias.upper(), text)
         if not m:
             continue
-        body = re.sub(r"%\(.*?%\?(.*?)(%:.*?)?%\)", r"\1", m.group(1), flags=re.S)
+        depth, i = 1, m.end()                     # the macro body, nested %( %) included
+        while depth:
+            depth += {"%(": 1, "%)": -1}.get(text[i:i + 2], 0)
+            i += 1
+        # old-version compatibility branches (systemtap_v <= "2.x") are not in stap 4.8's aliases
+        body = re.sub(r"%\(\s*systemtap_v\s*<=.*?%\?(.*?)(%:(.*?))?%\)", r"\3", text[m.end():i - 1],
+                      flags=re.S)
+        body = re.sub(r"%\(.*?%\?(.*?)(%:.*?)?%\)", r"\1", body, flags=re.S)
         theirs = {x for x in re.findall(r"(?m)^\s*(\w+)\s*=", body) if not x.startswith("__")}
         assert theirs <= set(variables_of(spec, False)), alias
+
+
+@pytest.fixture(scope="module")
+def traced2(tmp_path_factory: pytest.TempPathFactory) -> list:
+    if not build.available():
+        pytest.skip("no C compiler")
+    ok, why = pt.ptrace_permitted()
+    if not ok:
+        pytest.skip(why)
+    exe = compile_target("syscalls2", tmp_path_factory.mktemp("sc2") / "syscalls2", "-O0")
+    return _trace(str(exe))
+
+
+def test_second_set_argstr_and_retstr(traced2: list) -> None:
+    """targets/syscalls2.c: futex, signals, pipe2, epoll, clocks, rlimits, sockopts, ... as stap prints them."""
+    got = {}
+    for a, s, r, v in traced2:
+        got.setdefault(a, []).append((s, r, v))
+    (wake, _, wv), (wait, wr, _) = got["futex"]
+    assert wake.endswith(", FUTEX_WAKE_PRIVATE, 1") and wake.startswith("0x")
+    assert wait == wake.replace("FUTEX_WAKE_PRIVATE, 1", "FUTEX_WAIT, 1, [0.000005000]") and wr == "-11 (EAGAIN)"
+    assert set(wv) == {"name", "futex_uaddr", "op", "val", "utime_uaddr", "uaddr2_uaddr", "val3", "argstr"}
+    assert got["rt_sigaction"][0][:2] == ("SIGUSR1, {SIG_IGN}, 0x0, 8", "0")
+    assert got["rt_sigprocmask"][0][:2] == ("SIG_BLOCK, [SIGINT|SIGTERM], 0x0, 8", "0")
+    s, r, v = got["pipe"][0]
+    assert v["name"] == "pipe2" and v["flag_str"] == "O_NONBLOCK|O_CLOEXEC" and r == "0"
+    assert s == "[0, 0], O_NONBLOCK|O_CLOEXEC" or s.endswith("], O_NONBLOCK|O_CLOEXEC")
+    s, r, _ = got["fcntl"][0]
+    assert s.endswith(", F_GETFL, 0x0") and r == "2048"
+    s, ep, v = got["epoll_create"][0]
+    assert (s, v["name"]) == ("EPOLL_CLOEXEC", "epoll_create1")
+    s, r, _ = got["epoll_ctl"][0]
+    assert s.startswith(ep + ", EPOLL_CTL_ADD, ") and r == "0"
+    s, r, _ = got["epoll_wait"][0]
+    assert s.startswith(ep + ", 0x") and s.endswith(", 1, 0") and r == "0"
+    assert got["clock_nanosleep"][0][:2] == ("CLOCK_MONOTONIC, 0x0, [0.000005000], 0x0", "0")
+    assert got["prlimit64"][0][:2] == ("0, RLIMIT_NOFILE, [1024,4096], 0x0", "0")
+    assert got["madvise"][0][:2] == ("0x0, 0, MADV_DONTNEED", "0")
+    assert got["unlinkat"][0][:2] == ('AT_FDCWD, "/nonexistent/y", AT_REMOVEDIR', "-2 (ENOENT)")
+    assert got["renameat2"][0][:2] == ('AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b", RENAME_NOREPLACE',
+                                       "-2 (ENOENT)")
+    sock = got["socket"][0][1]
+    s, r, _ = got["setsockopt"][0]
+    assert s.startswith(sock + ", SOL_SOCKET, SO_REUSEADDR, 0x") and s.endswith(", 4") and r == "0"
+    assert got["umask"][0][0] == "022"
+
+
+def test_second_set_formats_without_memory() -> None:
+    m = _NoMem()
+    assert alias_spec("clone", False).values(56, (0x1200011, 0, 0, 0x7f00), None, m)["argstr"] == \
+        "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, 0x0, 0x0, 0x7f00"
+    assert alias_spec("futex", False).values(202, (0x10, 4, 1, 2, 0x20, 7), None, m)["argstr"] == \
+        "0x10, FUTEX_CMP_REQUEUE, 1, 2, 0x20, 7"
+    assert alias_spec("futex", False).values(202, (0x10, 5, 1, 1, 0x20, 0x04000001), None, m)["argstr"] == \
+        "0x10, FUTEX_WAKE_OP, 1, 1, 0x20, {FUTEX_OP_SET, 0, FUTEX_OP_CMP_GT, 1}"
+    assert alias_spec("umask", True).values(95, (0o22,), 0o22, m)["retstr"] == "022"
+    assert alias_spec("pipe", False).values(22, (0,), None, m)["argstr"] == "NULL"
+    v = alias_spec("epoll_create", False).values(291, (0,), None, m)
+    assert (v["name"], v["argstr"]) == ("epoll_create", "0")
+    assert alias_spec("arch_prctl", False).values(158, (0x1002, 16), None, m)["argstr"] == "ARCH_SET_FS, 16"
+    assert alias_spec("arch_prctl", False).values(158, (7, 16), None, m)["argstr"] == "7, 16"
+    assert alias_spec("getsockopt", False).values(55, (3, 6, 1, 0, 0), None, m)["argstr"] == \
+        "3, SOL_TCP, SO_DEBUG, 0x0, 0x0"
+    assert alias_spec("mremap", True).values(25, (), 0x7f0000, m)["retstr"] == "0x7f0000"
+    assert alias_spec("chown", False).values(92, (0, 0xFFFFFFFF, 5), None, m)["argstr"] == "NULL, -1, 5"
+    assert alias_spec("eventfd", False).values(290, (3, 0o4000), None, m)["argstr"] == "3, EFD_NONBLOCK"
+    assert alias_spec("timerfd_settime", False).values(286, (4, 1, 0, 0), None, m)["argstr"] == \
+        "4, TFD_TIMER_ABSTIME, NULL, 0x0"

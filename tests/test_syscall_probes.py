@@ -144,3 +144,21 @@ def test_process_syscall_errors_are_stap_s(bins: dict[str, Path], tmp_path: Path
                      if not ln.startswith(("WARNING: Kernel function symbol table missing", "Tip:")))
     assert mine.stderr == theirs
     assert mine.returncode == ref.returncode == 1
+
+
+def test_second_set_aliases_in_the_c_command(tmp_path: Path) -> None:
+    """futex, rt_sigprocmask, pipe (pipe2), epoll_ctl, prlimit64, umask decoded through the CLI's -c command."""
+    exe = compile_target("syscalls2", tmp_path / "syscalls2", "-O0")
+    script = ('probe syscall.futex, syscall.rt_sigprocmask, syscall.pipe, syscall.epoll_ctl, syscall.prlimit64 '
+              '{ if (pid() == target()) printf("%s(%s)\\n", name, argstr) } '
+              'probe syscall.umask.return, syscall.pipe.return '
+              '{ if (pid() == target()) printf("%s = %s\\n", name, retstr) }')
+    out, err, rc = run(str(exe), script, tmp_path)
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert any(ln.startswith("futex(0x") and ln.endswith(", FUTEX_WAIT, 1, [0.000005000])") for ln in lines), out
+    assert "rt_sigprocmask(SIG_BLOCK, [SIGINT|SIGTERM], 0x0, 8)" in lines
+    assert "pipe2 = 0" in lines and any(ln.startswith("pipe2([") for ln in lines)
+    assert any(ln.startswith("epoll_ctl(") and ", EPOLL_CTL_ADD, " in ln for ln in lines)
+    assert "prlimit64(0, RLIMIT_NOFILE, [1024,4096], 0x0)" in lines
+    assert lines[-1] == "umask = 022"

@@ -61,6 +61,12 @@ def with_mem(fn: Callable[..., object], *names: str, type: str = STRING) -> Var:
     return Var("", type, lambda v: fn(v.ctx, *[v.get(x) for x in names]))
 
 
+def by_call(table: dict[str, Var], default: Var) -> Var:
+    """A variable computed differently per covered system call (e.g. pipe vs pipe2)."""
+    nrs = {NAME_TO_NR[k]: var for k, var in table.items() if k in NAME_TO_NR}
+    return Var("", default.type, lambda v: nrs.get(v.nr, default).compute(v))
+
+
 def const(value: object) -> Var:
     return Var("", LONG if isinstance(value, int) else STRING, lambda v: value)
 
@@ -75,7 +81,7 @@ class CallSpec:
     argstr: Union[Computer, None]
     ret_vars: dict[str, Var] = field(default_factory=dict)   # extra .return variables
     retfmt: int = 1                              # return_str format: 1 decimal, 2 hex, 3 octal
-    name_of: Optional[dict[int, str]] = None     # `name` per syscall number when it varies
+    name_of: Optional[dict[int, Any]] = None     # `name` per syscall number (str, or fn of the View)
     generic: bool = False                        # not decoded: raw arguments only
 
 
@@ -89,7 +95,7 @@ def _argstr_from(fmt: str, names: Sequence[str]) -> Computer:
 
 def call(alias: str, vars: Sequence[tuple[str, Var]], argstr: Union[str, Computer, None] = "",
          *argnames: str, covers: Sequence[str] = (), ret_vars: Sequence[tuple[str, Var]] = (),
-         retfmt: int = 1, names: Optional[dict[str, str]] = None) -> CallSpec:
+         retfmt: int = 1, names: Optional[dict[str, Any]] = None) -> CallSpec:
     """Register one alias. `argstr` is a stap format over `argnames`, or a function of the View."""
     vs = {n: Var(n, v.type, v.compute) for n, v in vars}
     if isinstance(argstr, str):
@@ -143,8 +149,10 @@ class View:
             return c[name]
         spec = self.spec
         if name == "name":
-            val: object = (spec.name_of or {}).get(self.nr) or (
+            val = (spec.name_of or {}).get(self.nr) or (
                 NR_TO_NAME.get(self.nr, "syscall") if spec.generic else spec.alias)
+            if callable(val):                    # a name that depends on the arguments
+                val = val(self)
         elif self.is_return and name == "retval":
             val = F.s64(self.ret or 0)
         elif self.is_return and name == "retstr":
@@ -182,7 +190,7 @@ def generic_spec(alias: str) -> CallSpec:
 
 
 def _load() -> None:
-    from . import fs, mm, net, proc  # noqa: F401  (registration side effect)
+    from . import event, fs, mm, net, proc, sig  # noqa: F401  (registration side effect)
 
 
 _load()

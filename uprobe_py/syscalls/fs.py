@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import fmt as F
+from .table import NAME_TO_NR
 from .decode import (LONG, STRING, Var, call, derived, int_arg, long_arg, pointer_arg, uint_arg, ulong_arg, ustr, ustr_quoted)
 
 
@@ -81,3 +82,71 @@ call("readlink", [("path", ustr_quoted(1)), ("path_unquoted", ustr(1)), ("buf_ua
                   ("bufsiz", int_arg(3))], "%s, %p, %d", "path", "buf_uaddr", "bufsiz")
 call("ioctl", [("fd", int_arg(1)), ("request", int_arg(2)), ("argp", ulong_arg(3))], "%d, %d, %p",
      "fd", "request", "argp")
+
+# --- more file calls ---------------------------------------------------------------------------
+from . import flags as X  # noqa: E402
+from .decode import by_call, const, with_mem  # noqa: E402
+
+call("statx", [("dfd", int_arg(1)), ("dfd_str", derived(F.dfd, "dfd")), ("filename_uaddr", pointer_arg(2)),
+               ("filename", ustr_quoted(2)), ("filename_unquoted", ustr(2)), ("flags", uint_arg(3)),
+               ("flags_str", derived(F.at_flags, "flags")), ("mask", uint_arg(4)),
+               ("mask_str", derived(X.statx_mask, "mask")), ("buf_uaddr", pointer_arg(5))],
+     "%s, %s, %s, %s, %p", "dfd_str", "filename", "flags_str", "mask_str", "buf_uaddr")
+call("fcntl", [("fd", int_arg(1)), ("cmd", int_arg(2)), ("cmd_str", derived(X.fcntl_cmd, "cmd")),
+               ("arg", long_arg(3))], "%d, %s, %p", "fd", "cmd_str", "arg")
+
+
+def _pipe_argstr(v):
+    if v.get("fildes_uaddr") == 0:
+        return "NULL"
+    if v.nr == NAME_TO_NR["pipe2"]:
+        return "[%d, %d], %s" % (v.get("pipe0"), v.get("pipe1"), v.get("flag_str"))
+    return "[%d, %d]" % (v.get("pipe0"), v.get("pipe1"))
+
+
+def _pipe_fd(i: int) -> Var:
+    return Var("", LONG, lambda v: X.fildes(v.ctx, v.args[0], i))
+
+
+call("pipe", [("flags", by_call({"pipe2": int_arg(2)}, const(0))),
+              ("flag_str", by_call({"pipe2": derived(X.pipe2_flags, "flags")}, const(""))),
+              ("fildes_uaddr", pointer_arg(1)), ("pipe0", _pipe_fd(0)), ("pipe1", _pipe_fd(1))],
+     _pipe_argstr, covers=("pipe", "pipe2"), names={"pipe2": "pipe2"},
+     ret_vars=[("fildes_uaddr", pointer_arg(1)), ("pipe0", _pipe_fd(0)), ("pipe1", _pipe_fd(1))])
+call("unlinkat", [("dfd", int_arg(1)), ("dfd_str", derived(F.dfd, "dfd")), ("pathname", pointer_arg(2)),
+                  ("pathname_str", ustr_quoted(2)), ("pathname_str_unquoted", ustr(2)), ("flag", uint_arg(3)),
+                  ("flag_str", derived(F.at_flags, "flag"))], "%s, %s, %s", "dfd_str", "pathname_str", "flag_str")
+call("rename", [("oldpath", ustr_quoted(1)), ("oldpath_unquoted", ustr(1)), ("newpath", ustr_quoted(2)),
+                ("newpath_unquoted", ustr(2))], "%s, %s", "oldpath", "newpath")
+_RENAMEAT = [("olddfd", int_arg(1)), ("olddfd_str", derived(F.dfd, "olddfd")), ("oldname", pointer_arg(2)),
+             ("oldname_str", ustr_quoted(2)), ("oldname_str_unquoted", ustr(2)), ("newdfd", int_arg(3)),
+             ("newdfd_str", derived(F.dfd, "newdfd")), ("newname", pointer_arg(4)),
+             ("newname_str", ustr_quoted(4)), ("newname_str_unquoted", ustr(4))]
+call("renameat", _RENAMEAT, "%s, %s, %s, %s", "olddfd_str", "oldname_str", "newdfd_str", "newname_str")
+call("renameat2", _RENAMEAT + [("flags", uint_arg(5)), ("flags_str", derived(X.renameat2_flags, "flags"))],
+     "%s, %s, %s, %s, %s", "olddfd_str", "oldname_str", "newdfd_str", "newname_str", "flags_str")
+call("readlinkat", [("dfd", int_arg(1)), ("dfd_str", derived(F.dfd, "dfd")), ("path", ustr_quoted(2)),
+                    ("path_unquoted", ustr(2)), ("buf_uaddr", pointer_arg(3)), ("bufsiz", int_arg(4))],
+     "%s, %s, %p, %d", "dfd_str", "path", "buf_uaddr", "bufsiz")
+call("sendfile", [("out_fd", int_arg(1)), ("in_fd", int_arg(2)), ("offset_uaddr", pointer_arg(3)),
+                  ("count", ulong_arg(4))], "%d, %d, %p, %u", "out_fd", "in_fd", "offset_uaddr", "count")
+call("truncate", [("path_uaddr", pointer_arg(1)), ("path", ustr_quoted(1)), ("path_unquoted", ustr(1)),
+                  ("length", long_arg(2))], "%s, %d", "path", "length")
+call("ftruncate", [("fd", int_arg(1)), ("length", long_arg(2))], "%d, %d", "fd", "length")
+call("fsync", [("fd", int_arg(1))], "%d", "fd")
+call("chmod", [("path", ustr_quoted(1)), ("path_unquoted", ustr(1)), ("mode", uint_arg(2))], "%s, %#o", "path", "mode")
+call("fchmod", [("fildes", int_arg(1)), ("mode", uint_arg(2))], "%d, %#o", "fildes", "mode")
+call("fchmodat", [("dirfd", int_arg(1)), ("dirfd_str", derived(F.dfd, "dirfd")), ("pathname", ustr_quoted(2)),
+                  ("pathname_unquoted", ustr(2)), ("mode", uint_arg(3))], "%s, %s, %#o", "dirfd_str", "pathname", "mode")
+_OWNER = [("owner", int_arg(2)), ("group", int_arg(3))]        # __int32(uint_arg(n))
+call("chown", [("path", ustr_quoted(1)), ("path_unquoted", ustr(1))] + _OWNER, "%s, %d, %d", "path", "owner", "group")
+call("lchown", [("path", ustr_quoted(1)), ("path_unquoted", ustr(1))] + _OWNER, "%s, %d, %d", "path", "owner", "group")
+call("fchown", [("fd", int_arg(1))] + _OWNER, "%d, %d, %d", "fd", "owner", "group")
+call("fchownat", [("dirfd", int_arg(1)), ("dirfd_str", derived(F.dfd, "dirfd")), ("pathname", ustr_quoted(2)),
+                  ("pathname_unquoted", ustr(2)), ("owner", int_arg(3)), ("group", int_arg(4)), ("flags", int_arg(5)),
+                  ("flags_str", derived(F.at_flags, "flags"))],
+     "%s, %s, %d, %d, %s", "dirfd_str", "pathname", "owner", "group", "flags_str")
+call("umask", [("mask", uint_arg(1))], "%#o", "mask", retfmt=3)
+call("memfd_create", [("uname", ustr_quoted(1)), ("uname_unquoted", ustr(1)), ("flags", uint_arg(2)),
+                      ("flags_str", derived(X.mfd_flags, "flags"))], "%s, %s", "uname", "flags_str")
+_ = with_mem

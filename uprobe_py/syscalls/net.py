@@ -37,3 +37,27 @@ call("recvfrom", [("s", int_arg(1)), ("buf_uaddr", pointer_arg(2)), ("len", ulon
      "%d, %p, %u, %s, %p, %p", "s", "buf_uaddr", "len", "flags_str", "addr_uaddr", "addrlen_uaddr")
 call("shutdown", [("s", int_arg(1)), ("how", int_arg(2)), ("how_str", derived(F.shutdown_how, "how"))],
      "%d, %s", "s", "how_str")
+
+from . import flags as X  # noqa: E402
+
+for _n in ("sendmsg", "recvmsg"):
+    call(_n, [("s", int_arg(1)), ("msg_uaddr", pointer_arg(2)), ("flags", uint_arg(3)),
+              ("flags_str", derived(F.msg_flags, "flags"))], "%d, %p, %s", "s", "msg_uaddr", "flags_str")
+call("setsockopt", [("fd", int_arg(1)), ("level", int_arg(2)), ("optname", int_arg(3)),
+                    ("optval_uaddr", pointer_arg(4)), ("optlen", uint_arg(5)),
+                    ("level_str", derived(X.sockopt_level, "level")),
+                    ("optname_str", derived(X.sockopt_optname, "optname"))],
+     "%d, %s, %s, %p, %u", "fd", "level_str", "optname_str", "optval_uaddr", "optlen")
+call("getsockopt", [("fd", int_arg(1)), ("level", int_arg(2)), ("optname", int_arg(3)),
+                    ("optval_uaddr", pointer_arg(4)), ("optlen_uaddr", pointer_arg(5))],
+     lambda v: "%d, %s, %s, 0x%x, 0x%x" % (v.get("fd"), X.sockopt_level(v.get("level")),
+                                          X.sockopt_optname(v.get("optname")), v.get("optval_uaddr") & F.M64,
+                                          v.get("optlen_uaddr") & F.M64))
+call("socketpair", [("family", int_arg(1)), ("type", int_arg(2)), ("protocol", int_arg(3)),
+                    ("sv_uaddr", pointer_arg(4)), ("family_str", derived(F.sock_family, "family")),
+                    ("type_str", derived(F.sock_type, "type")),
+                    ("protocol_str", derived(F.sock_protocol, "family", "protocol"))],
+     "%s, %s, %s, %p", "family_str", "type_str", "protocol_str", "sv_uaddr")
+for _n in ("getpeername", "getsockname"):
+    call(_n, [("s", int_arg(1)), ("name_uaddr", pointer_arg(2)), ("namelen_uaddr", pointer_arg(3))],
+         "%d, %p, %p", "s", "name_uaddr", "namelen_uaddr")

@@ -52,3 +52,38 @@ _GRND = ((1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"))
 call("getrandom", [("buf", ustr_quoted(1)), ("buf_unquoted", ustr(1)), ("count", ulong_arg(2)),
                    ("flags", uint_arg(3)), ("flags_str", derived(lambda f: F.lookup_or(_GRND, f), "flags"))],
      "%s, %u, %s", "buf", "count", "flags_str")
+
+# --- more process, time and limit calls ---------------------------------------------------------
+from . import flags as X  # noqa: E402
+
+call("clone", [("clone_flags", ulong_arg(1)), ("stack_start", pointer_arg(2)), ("parent_tid_uaddr", pointer_arg(3)),
+               ("child_tid_uaddr", pointer_arg(4))],
+     lambda v: X.sprintf("%s, %p, %p, %p", X.fork_flags(v.get("clone_flags")), v.get("stack_start"),
+                         v.get("parent_tid_uaddr"), v.get("child_tid_uaddr")))
+call("execveat", [("dirfd", int_arg(1)), ("dirfd_str", derived(F.dfd, "dirfd")), ("filename", ustr_quoted(2)),
+                  ("args", Var("", STRING, lambda v: F.argv(v.ctx, v.args[2]))),
+                  ("env_str", Var("", STRING, lambda v: F.argv(v.ctx, v.args[3]))), ("flags", int_arg(5)),
+                  ("flags_str", derived(F.at_flags, "flags"))],
+     "%s, %s, %s, %s, %s", "dirfd_str", "filename", "args", "env_str", "flags_str")
+call("set_robust_list", [("list_head_uaddr", pointer_arg(1)), ("len", ulong_arg(2))], "%p, %u",
+     "list_head_uaddr", "len")
+call("arch_prctl", [("code", int_arg(1)), ("code_str", derived(X.arch_prctl_code, "code")), ("addr", ulong_arg(2))],
+     "%s, %u", "code_str", "addr")
+call("prlimit64", [("pid", int_arg(1)), ("resource", int_arg(2)), ("resource_str", derived(X.rlimit_resource, "resource")),
+                   ("new_rlim_uaddr", pointer_arg(3)), ("new_rlim_str", with_mem(X.rlimit_u, "new_rlim_uaddr")),
+                   ("old_rlim_uaddr", pointer_arg(4))],
+     "%d, %s, %s, %p", "pid", "resource_str", "new_rlim_str", "old_rlim_uaddr")
+call("getrlimit", [("resource", int_arg(1)), ("rlim_uaddr", pointer_arg(2))],
+     lambda v: X.sprintf("%s, %p", X.rlimit_resource(v.get("resource")), v.get("rlim_uaddr")))
+call("setrlimit", [("resource", uint_arg(1)), ("resource_str", derived(X.rlimit_resource, "resource")),
+                   ("rlim_uaddr", pointer_arg(2)), ("rlim_str", with_mem(X.rlimit_u, "rlim_uaddr"))],
+     "%s, %s", "resource_str", "rlim_str")
+call("getrusage", [("who", int_arg(1)), ("who_str", derived(X.rusage_who, "who")), ("usage_uaddr", pointer_arg(2))],
+     "%s, %p", "who_str", "usage_uaddr")
+call("uname", [("name_uaddr", pointer_arg(1))], "%p", "name_uaddr")
+call("gettimeofday", [("tv_uaddr", pointer_arg(1)), ("tz_uaddr", pointer_arg(2))], "%p, %p", "tv_uaddr", "tz_uaddr")
+call("clock_gettime", [("clk_id", int_arg(1)), ("clk_id_str", derived(X.clock_id, "clk_id")),
+                       ("tp_uaddr", pointer_arg(2))], "%s, %p", "clk_id_str", "tp_uaddr")
+for _n in ("sched_getaffinity", "sched_setaffinity"):
+    call(_n, [("pid", int_arg(1)), ("len", uint_arg(2)), ("mask_uaddr", pointer_arg(3))], "%d, %u, %p",
+         "pid", "len", "mask_uaddr")
