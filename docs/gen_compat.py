@@ -20,8 +20,18 @@ KERNEL_ONLY = "impossible here: needs a kernel module or kprobes (this kernel ha
 PROBE_RULES: list[tuple[str, str]] = [
     (r"^(begin|end|error|never)(\(number\))?$", "works"),
     (r"^timer\.(ms|s|sec|us|ns|hz|jiffies)\(number\)(\.randomize\(number\))?$", "works"),
-    (r"^timer\.profile", "not yet (perf_event_open cpu-clock sampling: issue 5)"),
-    (r"^perf\.", "not yet (perf_event_open: issue 5)"),
+    (r"^timer\.profile\.tick$", "no (as stap 4.8 on this kernel: no register_timer_hook); `timer.profile` "
+                                  "works"),
+    (r"^timer\.profile", "works: perf_event_open cpu-clock sampling on every CPU at the kernel tick rate "
+                         "(CONFIG_HZ; stap's own fallback samples every 1 ms), with the interrupted pid/tid/cpu "
+                         "and user IP (`uaddr`, `usymname`, `user_mode`)"),
+    (r"^perf.*counter", "not yet (`.counter(\"NAME\")` and `@perf`: issue 5)"),
+    (r"^perf\.", "works: `perf.type(N).config(M)` and the `perf.sw/hw/hw_cache.*` names with `.sample(N)`, "
+                 "`.hz(F)`, `.process`, `.process(\"PATH\")` exactly as stap 4.8 resolves them (-p2 checked); "
+                 "perf_event_open per CPU (system-wide, or the -c/-x target with inherit), ring buffers decoded "
+                 "in C; handlers get pid/tid/cpu/execname and the user IP. Events the kernel refuses "
+                 "(no PMU event: ENOENT) fail at start-up naming the errno; system-wide needs root, CAP_PERFMON "
+                 "or perf_event_paranoid <= 0"),
     (r"^kernel\.trace", "not yet (tracefs tracepoints: issue 5)"),
     (r"^process(\((string|number)\))?(\.library\(string\))?\.(function\((string|number)\)(\.call|\.inline|\.return)?"
      r"|statement\((string|number)\))$",
@@ -161,6 +171,8 @@ def main() -> None:
             "attached processes) and the variables are computed as stap's tapsets define them "
             "(uprobe_py/syscalls/). System-wide (no `-c`/`-x`) through tracepoints: issue 5.", "",
             f"- decoded ({len(decoded)}): " + ", ".join(f"`{a}`" for a in decoded),
+            "- as in stap, one alias covers several calls, `name` telling which: "
+            + ", ".join(f"`{a}` ({', '.join(CALLS[a].names)})" for a in decoded if len(CALLS[a].names) > 1),
             f"- the other {len(set(all_aliases()) - set(decoded))} aliases of stap 4.8 resolve with `name` and "
             "an `argstr` of the six raw argument registers in hex (uprobe-py's own form: stap has no "
             "generic one); `.return` has `name`, `retval`, `retstr` for all"]

@@ -48,6 +48,8 @@ class Engine(Protocol):
     def filenos(self) -> list[int]: ...                          # fds to wait on
     def poll(self, now: float) -> None: ...                      # deliver whatever is due
     def stop(self) -> None: ...
+    # optional: target_created() right after the -c command's process exists (before it
+    # runs), session_over() on every way out of the session (runtime/session.py _engine_hook)
 
 
 class Family(Protocol):
@@ -84,4 +86,4 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import begin_end, process, syscalls, timers  # noqa: F401  (registration side effect)
+        from . import begin_end, perf, process, syscalls, timers  # noqa: F401  (registration side effect)

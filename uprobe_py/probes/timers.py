@@ -40,9 +40,9 @@ class TimerFamily:
             raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", components[0].tok)
         unit = components[1]
         if unit.name not in UNIT_NS and unit.name not in ("hz", "jiffies"):
-            if unit.name in ("profile",):
-                raise ProbeResolveError("profiling timer (timer.profile) is not available yet in uprobe-py",
-                                        unit.tok)
+            if unit.name == "profile":               # cpu-clock sampling: probes/perf.py
+                from .perf import resolve_profile
+                return resolve_profile(components)
             raise ProbeResolveError("probe point mismatch (similar: hz, s, ms, ns, us)", unit.tok)
         if unit.arg is None or not isinstance(unit.arg.value, int):
             # stap's suggestion order for a known unit used without its number
@@ -82,7 +82,10 @@ class TimerFamily:
             period_ns, rand_ns = n * scale, rand * scale
         return [ProbeSpec("timer", pp, {"period_ns": period_ns, "randomize_ns": rand_ns})]
 
-    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional["TimerEngine"]:
+    def make_engine(self, session: Any, probes: list[Any], fire: Callable[..., None]) -> Optional[Any]:
+        if probes and probes[0].spec.family == "perf":      # timer.profile: probes/perf.py
+            from .perf import PerfFamily
+            return PerfFamily().make_engine(session, probes, fire)
         return TimerEngine(session, probes, fire) if probes else None
 
 

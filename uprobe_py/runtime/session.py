@@ -214,6 +214,14 @@ class Session:
             timeout = left if timeout is None else min(timeout, left)
         return timeout
 
+    def _engine_hook(self, name: str) -> None:
+        """Optional Engine hooks (probes/registry.py): `target_created()` right after the -c
+        command's process exists (before it runs), `session_over()` on every way out of run()."""
+        for eng in self.engines:
+            hook = getattr(eng, name, None)
+            if hook is not None:
+                hook()
+
     def stop_target(self) -> None:
         if self.child is not None:
             self.child.end()
@@ -223,6 +231,7 @@ class Session:
         try:
             self.make_engines()
             self.create_target()
+            self._engine_hook("target_created")   # e.g. perf counters opened before the command runs
             self.run_family("begin")
             if not self.exit_requested:
                 if self.child is not None:
@@ -234,6 +243,7 @@ class Session:
                 self.run_family("error")
             self.stop_target()
         finally:
+            self._engine_hook("session_over")     # whatever an engine keeps open past its loop
             self.out.close()
             for s, h in old.items():
                 signal.signal(s, h)
