@@ -19,6 +19,7 @@ struct user_regs_struct {
 #define UP_SECCOMP 5
 #define UP_SYSCALL 6
 int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *status, int *who);
+int up_wait_blocking(struct user_regs_struct *regs, int *status, int *who);
 int up_resume(int pid, struct user_regs_struct *regs, int sig);
 int up_getregs(int pid, struct user_regs_struct *regs);
 int up_setregs(int pid, struct user_regs_struct *regs);

@@ -98,6 +98,30 @@ int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *s
     return kind;
 }
 
+/* The same without a deadline: one blocking waitpid (the caller has SIGCHLD at SIG_DFL,
+   so no handler runs per stop); a handled signal (Ctrl-C) interrupts it: UP_INTR. */
+int up_wait_blocking(struct user_regs_struct *regs, int *status, int *who)
+{
+    int st = 0;
+    pid_t r = waitpid(-1, &st, __WALL);
+    if (r < 0)
+        return errno == EINTR ? UP_INTR : UP_NOCHILD;
+    *status = st;
+    *who = r;
+    if (WIFSTOPPED(st)) {
+        int want = 0;
+        if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+            want = UP_TRAP;
+        else if ((st >> 16) == 7)
+            want = UP_SECCOMP;
+        else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
+            want = UP_SYSCALL;
+        if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
+            return want;
+    }
+    return UP_STOP;
+}
+
 /* 0, or -errno of the failing ptrace call */
 int up_resume(int pid, struct user_regs_struct *regs, int sig)
 {

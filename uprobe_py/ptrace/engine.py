@@ -204,8 +204,26 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
 
     def _poll_native(self, deadline: Optional[float]) -> None:
         """poll() with the common hit handled inline: the per-hit path (measured in
-        bench/ptrace_bench.py) is this loop, one C wait, the handlers and one C resume."""
+        bench/ptrace_bench.py) is this loop, one C wait, the handlers and one C resume.
+        With no deadline the wait is one blocking waitpid, SIGCHLD being left at its default
+        (discarded, no handler) meanwhile; its handler and a wake-up byte come back after, so
+        a stop that arrives later still wakes the session's selector."""
+        blocking = deadline is None and self._old_chld is not None
+        if blocking:
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            except ValueError:               # not the main thread
+                blocking = False
+        try:
+            self._poll_loop(deadline, blocking)
+        finally:
+            if blocking:
+                signal.signal(signal.SIGCHLD, self._on_sigchld)
+                self._on_sigchld(0, None)
+
+    def _poll_loop(self, deadline: Optional[float], blocking: bool) -> None:
         up_wait, status_p, who_p = hitwait.up_wait, hitwait.status_p, hitwait.who_p
+        wait_blocking = hitwait.up_wait_blocking
         up_resume, restart = hitwait.resume_fast, hitwait.restart
         PTRACE_CONT, PTRACE_SYSCALL = sc.PTRACE_CONT, sc.PTRACE_SYSCALL
         regs, tasks, session = self.regs, self.tasks, self.session
@@ -213,8 +231,11 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         ctx.regs = regs
         monotonic = time.monotonic
         while tasks and not session.exit_requested:
-            timeout_ns = -1 if deadline is None else max(0, int((deadline - monotonic()) * 1e9))
-            kind = up_wait(-1, timeout_ns, regs, status_p, who_p)
+            if blocking:
+                kind = wait_blocking(regs, status_p, who_p)
+            else:
+                timeout_ns = -1 if deadline is None else max(0, int((deadline - monotonic()) * 1e9))
+                kind = up_wait(-1, timeout_ns, regs, status_p, who_p)
             tid = who_p[0]
             if kind == hitwait.TRAP:
                 space = tasks.get(tid)

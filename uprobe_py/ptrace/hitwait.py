@@ -48,6 +48,7 @@ if NATIVE:
     resume_fast = _lib.up_resume        # (tid, regs, sig=0) -> 0 or -errno, no exception
     restart = _lib.up_restart           # (tid, request, sig) -> 0 or -errno: CONT, SYSCALL, SINGLESTEP...
     up_wait = _lib.up_wait              # the raw calls, for the engine's fast loop
+    up_wait_blocking = _lib.up_wait_blocking
     status_p, who_p = _status, _who
 
     def getregs(pid: int, regs: Any = REGS) -> Any:
