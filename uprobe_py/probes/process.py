@@ -138,13 +138,7 @@ class ProcessFamily:
         if kind_c.name == "statement" and len(components) == 3 and components[2].name == "absolute" \
                 and components[2].arg is None and kind_c.arg is not None and isinstance(kind_c.arg.value, int):
             return self._resolve_absolute(first, kind_c.arg.value, components[2].tok)
-        label = None                     # .function("F").label("L"): uprobe_py/elf/query_label.py
-        if kind_c.name == "function" and len(components) > 2 and components[2].name == "label" \
-                and components[2].arg is not None and isinstance(components[2].arg.value, str):
-            label = components[2].arg.value
-        flags = self._suffixes(components[3 if label is not None else 2:], kind_c.name == "statement")
-        if label is not None and flags:
-            raise ProbeResolveError("invalid suffix for probe", components[3].tok)
+        label, flags = self._label_and_flags(components, 2)
         if kind_c.arg is None:
             raise ProbeResolveError("probe point mismatch", kind_c.tok)
         if isinstance(kind_c.arg.value, int):
@@ -280,13 +274,7 @@ class ProcessFamily:
         if kind_c.arg is None or not isinstance(kind_c.arg.value, str):
             raise ProbeResolveError(f"{kind_c.name}(NUMBER) process probes are not available yet in uprobe-py",
                                     kind_c.tok)
-        label = None                     # .function("F").label("L") in a library
-        if kind_c.name == "function" and len(components) > 3 and components[3].name == "label" \
-                and components[3].arg is not None and isinstance(components[3].arg.value, str):
-            label = components[3].arg.value
-        flags = self._suffixes(components[4 if label is not None else 3:], kind_c.name == "statement")
-        if label is not None and flags:
-            raise ProbeResolveError("invalid suffix for probe", components[4].tok)
+        label, flags = self._label_and_flags(components, 3)
         pattern = lib_c.arg.value
         specs: list[ProbeSpec] = []
         for exe in self._paths(components[0]):
@@ -337,6 +325,19 @@ class ProcessFamily:
             "pc_comment": f"/* pc={img.section_label}+{off:#x} */", "derived_from": derived})]
 
     # --- pieces ------------------------------------------------------------------
+    def _label_and_flags(self, components: list[Any], at: int) -> tuple[Optional[str], set[str]]:
+        """After the function/statement component (components[at - 1]): a `.label("L")`
+        (uprobe_py/elf/query_label.py; no suffix may follow it) or the usual suffixes."""
+        kind_c = components[at - 1]
+        label = None
+        if kind_c.name == "function" and len(components) > at and components[at].name == "label" \
+                and components[at].arg is not None and isinstance(components[at].arg.value, str):
+            label = components[at].arg.value
+        flags = self._suffixes(components[at + 1 if label is not None else at:], kind_c.name == "statement")
+        if label is not None and flags:
+            raise ProbeResolveError("invalid suffix for probe", components[at + 1].tok)
+        return label, flags
+
     @staticmethod
     def _suffixes(rest: list[Any], statement: bool) -> set[str]:
         flags: set[str] = set()
