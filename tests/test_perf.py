@@ -222,7 +222,10 @@ def test_execname_pid_tid(perfwork: Path, cache: Path) -> None:
               'e[execname()]++ } probe end { foreach (k in e) printf("%s\\n", k) }')
     r = run(cache, "-c", f"{perfwork} spin 200 sleep 50", "-e", script)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "perfwork\n"
+    # a tick may land in the forked child before its exec, where execname() is still the
+    # launcher's (stap's stapio window is the same); the spinning program is what counts
+    lines = r.stdout.splitlines()
+    assert "perfwork" in lines and len(lines) <= 2, r.stdout
 
 
 # --- hardware events: they count where the PMU has them, else a clear start-up error ---------------

@@ -267,6 +267,8 @@ class Checker(CallChecks):
                 return self.tv.defined(self, e)
             if e.op == "@entry":
                 return self.tv.entry(self, e)
+            if e.op == "@perf":
+                return self.tv.perf(self, e)
             self.error(f"{e.op} is not available in this context", e.tok)
             return None
         if isinstance(e, n.TargetVar):

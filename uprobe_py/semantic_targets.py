@@ -154,6 +154,12 @@ class TargetChecks:
             ch.push_type(e.value, LONG)
         return LONG if self.infer(ch, e.target, store=True) is not None else None
 
+    def perf(self, ch: Any, e: n.Special) -> Optional[str]:
+        """`@perf("NAME")`: a counter declared by a `perf....counter("NAME")` probe."""
+        if ch.report:
+            ch.error("@perf is not available in this context", e.tok)
+        return None
+
     def entry(self, ch: Any, e: n.Special) -> Optional[str]:
         probes = getattr(ch, "cur_probes", None) or []
         if not probes or any(rp.spec.family != "process" or rp.spec.params.get("kind") != "return"

@@ -140,6 +140,10 @@ class TargetResolver:
             from .syscall_vars import syscall_access
             return syscall_access(e, rp)
         if rp.spec.family != "process":
+            from .probes.registry import find_family
+            hook = getattr(find_family(rp.spec.family), "target_access", None)
+            if hook is not None:            # a family's own context variables (kernel.trace, ...)
+                return hook(e, rp, self, store)
             raise TVError(self._unresolved(e), e.tok)
         if rp.spec.params.get("kind") == "mark" and not getattr(self, "sdt_dwarf", False):  # SDT: probes/sdt.py
             from .probes.sdt import resolve_var

@@ -6,8 +6,10 @@ A family is an object with:
     with stap's wording when the point is wrong,
   - `make_engine(session, probes, fire) -> Engine | None`: what delivers its
     events at run time; `fire(probe)` runs a probe's handler.
-Later issues add `process`, `perf`, `kernel.trace` families by registering here;
-listing (`-l`/`-L`) lives in listing.py.
+A module of this package registers its families when it is imported (`_load` imports them
+all). A family's name is what `ProbeSpec.family` says and what the session asks for an
+engine by; names with a dot (`kernel.trace`) are reached through their first component's
+family (probes/kernel.py routes `kernel.X`). listing (`-l`/`-L`) lives in listing.py.
 """
 from __future__ import annotations
 
@@ -83,7 +85,13 @@ _loaded = False
 
 
 def _load() -> None:
+    """Import every module of this package once: each registers its families."""
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import begin_end, perf, process, syscalls, timers  # noqa: F401  (registration side effect)
+        import importlib
+        import pkgutil
+        from . import __path__ as here, __name__ as pkg
+        for mod in sorted(m.name for m in pkgutil.iter_modules(here)):
+            if mod != "registry":
+                importlib.import_module(f"{pkg}.{mod}")

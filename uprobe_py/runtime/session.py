@@ -149,7 +149,7 @@ class Session:
         for p in self.probes:
             by_family.setdefault(p.spec.family, []).append(p)
         for fam_name, probes in sorted(by_family.items()):
-            fam = find_family(probes[0].point.components[0].name)
+            fam = find_family(fam_name) or find_family(probes[0].point.components[0].name)
             if fam is None:
                 continue
             eng = fam.make_engine(self, probes, self.fire_event)
