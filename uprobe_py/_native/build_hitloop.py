@@ -18,6 +18,7 @@ struct user_regs_struct {
 #define UP_NOCHILD 4
 #define UP_SECCOMP 5
 #define UP_SYSCALL 6
+#define UP_RESUME_FAILED 7
 int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *status, int *who);
 int up_wait_blocking(struct user_regs_struct *regs, int *status, int *who);
 int up_resume(int pid, struct user_regs_struct *regs, int sig);
@@ -25,6 +26,8 @@ int up_getregs(int pid, struct user_regs_struct *regs);
 int up_setregs(int pid, struct user_regs_struct *regs);
 int up_cont(int pid, int sig);
 int up_restart(int pid, int request, int sig);
+extern unsigned long long up_sysargs[6];
+int up_next(int tid, int request, int setregs, struct user_regs_struct *regs, int *status, int *who);
 """)
 with open(os.path.join(HERE, "hitloop.c")) as f:
     ffi.set_source("uprobe_py._native._hitloop", "#include <sys/user.h>\n" + f.read(),

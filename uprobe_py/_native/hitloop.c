@@ -25,6 +25,24 @@
 #define UP_NOCHILD 4
 #define UP_SECCOMP 5     /* PTRACE_EVENT_SECCOMP stop: regs filled */
 #define UP_SYSCALL 6     /* syscall-entry/exit stop (PTRACE_O_TRACESYSGOOD): regs filled */
+#define UP_RESUME_FAILED 7  /* up_next: the restart failed (*who = the tid, *status = -errno) */
+
+/* a system-call stop's six arguments (rdi rsi rdx r10 r8 r9), contiguous: Python reads
+   them as one tuple with struct.unpack_from instead of six field reads */
+unsigned long long up_sysargs[6];
+
+static int sysargs(int want, const struct user_regs_struct *regs)
+{
+    if (want == UP_SECCOMP || want == UP_SYSCALL) {
+        up_sysargs[0] = regs->rdi;
+        up_sysargs[1] = regs->rsi;
+        up_sysargs[2] = regs->rdx;
+        up_sysargs[3] = regs->r10;
+        up_sysargs[4] = regs->r8;
+        up_sysargs[5] = regs->r9;
+    }
+    return want;
+}
 
 static int64_t now_ns(void)
 {
@@ -60,7 +78,7 @@ int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *s
                 else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
                     want = UP_SYSCALL;
                 if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
-                    kind = want;
+                    kind = sysargs(want, regs);
             }
             break;
         }
@@ -117,9 +135,26 @@ int up_wait_blocking(struct user_regs_struct *regs, int *status, int *who)
         else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
             want = UP_SYSCALL;
         if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
-            return want;
+            return sysargs(want, regs);
     }
     return UP_STOP;
+}
+
+/* The end of one stop and the wait for the next in one call (the blocking loop's per-hit
+   path saves a crossing into C): when tid > 0, tid's registers are written back (setregs)
+   and it is restarted with `request` (PTRACE_CONT, PTRACE_SYSCALL...); then as
+   up_wait_blocking. A failed restart returns UP_RESUME_FAILED at once. */
+int up_next(int tid, int request, int setregs, struct user_regs_struct *regs, int *status, int *who)
+{
+    if (tid > 0) {
+        if ((setregs && ptrace(PTRACE_SETREGS, tid, 0, regs) == -1)
+            || ptrace(request, tid, 0, (void *)0) == -1) {
+            *who = tid;
+            *status = -errno;
+            return UP_RESUME_FAILED;
+        }
+    }
+    return up_wait_blocking(regs, status, who);
 }
 
 /* 0, or -errno of the failing ptrace call */

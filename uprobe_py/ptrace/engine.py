@@ -31,11 +31,12 @@ import signal
 import time
 from typing import Any, Callable, Optional
 
-from . import hitwait
+from . import guardian, hitwait
 from . import syscalls as sc
 from ..runtime.context import Context
 from .address_space import AddressSpace
 from .breakpoints import exe_path
+from .fastloop import poll_loop
 from .affinity import Pinning
 from .relocate import call_target
 from .lifecycle import LifecycleEvents, LifecycleTable, is_lifecycle_probe
@@ -159,6 +160,8 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
         except ValueError:            # not the main thread (embedders): Python handler only
             self._old_wakeup = None
+        if pids:
+            guardian.enable()         # attached processes outlive us: int3s undone even if we are killed
         for pid in pids:
             try:
                 self._attach(pid)
@@ -215,94 +218,18 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             except ValueError:               # not the main thread
                 blocking = False
         try:
-            self._poll_loop(deadline, blocking)
+            poll_loop(self, deadline, blocking)
         finally:
             if blocking:
                 signal.signal(signal.SIGCHLD, self._on_sigchld)
                 self._on_sigchld(0, None)
-
-    def _poll_loop(self, deadline: Optional[float], blocking: bool) -> None:
-        up_wait, status_p, who_p = hitwait.up_wait, hitwait.status_p, hitwait.who_p
-        wait_blocking = hitwait.up_wait_blocking
-        up_resume, restart = hitwait.resume_fast, hitwait.restart
-        PTRACE_CONT, PTRACE_SYSCALL = sc.PTRACE_CONT, sc.PTRACE_SYSCALL
-        regs, tasks, session = self.regs, self.tasks, self.session
-        ctx, fire_in, extra = self.ctx, session.fire_in, self.ctx.extra
-        ctx.regs = regs
-        monotonic = time.monotonic
-        while tasks and not session.exit_requested:
-            if blocking:
-                kind = wait_blocking(regs, status_p, who_p)
-            else:
-                timeout_ns = -1 if deadline is None else max(0, int((deadline - monotonic()) * 1e9))
-                kind = up_wait(-1, timeout_ns, regs, status_p, who_p)
-            tid = who_p[0]
-            if kind == hitwait.TRAP:
-                space = tasks.get(tid)
-                if space is not None and not (self.deferred or self.sysmode or self.stepmode):
-                    addr = regs.rip - 1
-                    fast = space.fast.get(addr)
-                    if fast is not None and addr not in space.pending:
-                        probes, module, resume = fast       # see AddressSpace.fast
-                        regs.rip = addr
-                        ctx.pid, ctx.tid, ctx.memory, ctx.is_return = space.pid, tid, space.mem, False
-                        extra["module"] = module
-                        for p in probes:
-                            if session.exit_requested:
-                                break
-                            fire_in(ctx, p)
-                        if session.exit_requested:
-                            self.running.discard(tid)
-                            hitwait.setregs(tid, regs)  # stopped at the probe address; stop() detaches
-                            return
-                        regs.rip = resume
-                        if up_resume(tid, regs, 0):
-                            self.running.discard(tid)   # gone meanwhile: its exit status is on its way
-                        continue
-                self._trap(tid)
-            elif kind == hitwait.SECCOMP and tid in tasks and not (self.deferred or self.sysmode or self.stepmode):
-                # the common system-call stop (-c command, seccomp filter): as _syscall_entry
-                tgid = self.tgid.get(tid, tid)
-                nr = regs.orig_rax
-                got = self._sys_cache.get((tgid, nr, False)) or self._syscall_probes(tgid, nr, False)
-                probes, exit_too = got
-                args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-                if probes:
-                    space = tasks[tid]
-                    mem = space.mem if space is not None else self.mems.get(tgid)
-                    if mem is None:
-                        self._fire_syscall(tid, tgid, regs, probes, (nr, args, None), False)
-                    else:
-                        ctx.pid, ctx.tid, ctx.memory, ctx.is_return = tgid, tid, mem, False
-                        extra["syscall"] = (nr, args, None)
-                        for p in probes:
-                            if session.exit_requested:
-                                break
-                            fire_in(ctx, p)
-                    if session.exit_requested:
-                        self.running.discard(tid)
-                        return
-                if exit_too:
-                    self.in_syscall[tid] = (nr, args)
-                    restart(tid, PTRACE_SYSCALL, 0)
-                else:
-                    restart(tid, PTRACE_CONT, 0)
-            elif kind == hitwait.SECCOMP or kind == hitwait.SYSCALL:
-                self._syscall_stop(tid, kind)
-            elif kind == hitwait.STOP:
-                self._status(tid, status_p[0])
-            elif kind == hitwait.NOCHILD:
-                for t in list(tasks):
-                    self._exited(t, None)
-                return
-            else:                           # TIMEOUT, INTR: back to the session
-                return
 
     def stop(self) -> None:
         """Session end: breakpoints out, tracees detached (running on), handler restored."""
         try:
             if self.tasks:
                 self._detach()
+            guardian.bye()                  # every int3 is out: the guardian leaves it all alone
         finally:
             self.pinning.release(tracee_alive=False)     # the tracer's own mask (if still set)
             if self._old_chld is not None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
+from functools import partial
 from typing import Any
 
 from . import syscalls as sc
 
-TIMEOUT, TRAP, STOP, INTR, NOCHILD, SECCOMP, SYSCALL = 0, 1, 2, 3, 4, 5, 6
+TIMEOUT, TRAP, STOP, INTR, NOCHILD, SECCOMP, SYSCALL, RESUME_FAILED = 0, 1, 2, 3, 4, 5, 6, 7
 
 try:
     from .._native._hitloop import ffi as _ffi, lib as _lib    # type: ignore[import-not-found]
@@ -49,7 +51,10 @@ if NATIVE:
     restart = _lib.up_restart           # (tid, request, sig) -> 0 or -errno: CONT, SYSCALL, SINGLESTEP...
     up_wait = _lib.up_wait              # the raw calls, for the engine's fast loop
     up_wait_blocking = _lib.up_wait_blocking
+    up_next = _lib.up_next              # (tid, request, setregs, regs, status, who): restart + blocking wait
     status_p, who_p = _status, _who
+    # a system-call stop's arguments as one tuple (rdi rsi rdx r10 r8 r9), read from C's copy
+    sysargs = partial(struct.Struct("6Q").unpack_from, _ffi.buffer(_lib.up_sysargs))
 
     def getregs(pid: int, regs: Any = REGS) -> Any:
         r = _lib.up_getregs(pid, regs)

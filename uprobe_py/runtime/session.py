@@ -13,6 +13,7 @@ FILE:LINE:COL`, the token found from the generated code's line map.
 from __future__ import annotations
 
 import os
+import gc
 import selectors
 import signal
 import time
@@ -236,6 +237,10 @@ class Session:
             if not self.exit_requested:
                 if self.child is not None:
                     self.child.release()
+                # everything built so far (program, tables, DWARF) lives to the end: the
+                # collector leaves it alone, and runs rarely (a hit allocates a few tuples)
+                gc.freeze()
+                gc.set_threshold(20000, 20, 20)
                 self.loop()
             if not self.failed():
                 self.run_family("end")
