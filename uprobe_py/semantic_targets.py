@@ -69,6 +69,10 @@ class TargetChecks:
             ch.expect(e.args[0], LONG)
         t = STRING if (e.pretty or e.name in STRING_VARS) else LONG
         probes = getattr(ch, "cur_probes", None) or []
+        if probes and probes[0].spec.family != "process":
+            from .probes.registry import find_family     # a family's own variables (kernel.trace)
+            typer = getattr(find_family(probes[0].spec.family), "target_type", None)
+            t = (typer(e, probes[0]) if typer is not None else None) or t
         if not ch.report:
             return t if probes else None
         if not probes:
@@ -154,11 +158,68 @@ class TargetChecks:
             ch.push_type(e.value, LONG)
         return LONG if self.infer(ch, e.target, store=True) is not None else None
 
+    UPROBE_KINDS = ("entry", "return", "statement", "mark")     # process probes placed as breakpoints
+
     def perf(self, ch: Any, e: n.Special) -> Optional[str]:
-        """`@perf("NAME")`: a counter declared by a `perf....counter("NAME")` probe."""
-        if ch.report:
-            ch.error("@perf is not available in this context", e.tok)
-        return None
+        """`@perf("NAME")`: the value of the counter a `perf....counter("NAME")` probe declares.
+
+        As in stap 4.8: in a probe placed on a process's code (function, statement, mark) the
+        counter is read at each hit, and the probe gets a local `__perf_read_NAME` (listed by
+        -p2 first, in the counters' order); an undefined name is an error there. Elsewhere
+        pass 2 accepts it and pass 3 refuses it (codegen_targets.py); in a function it is an
+        untyped local. The reads are recorded in `table[(probe index, id(e))]` as the
+        counter's CounterSlot (probes/perf.py)."""
+        arg = e.args[0] if len(e.args) == 1 else None
+        if not (isinstance(arg, n.Literal) and isinstance(arg.value, str)):
+            if ch.report:
+                ch.error("@perf needs the counter's name as a literal string", e.tok)
+            return None
+        name = arg.value
+        if getattr(ch, "cur_func", None) is not None:
+            if ch.report and id(e) not in self.reported:
+                # stap: the read becomes a local the function never assigns
+                self.reported.add(id(e))
+                from .diagnostics import Diagnostic
+                ch.warnings.append(Diagnostic("WARNING", f"never-assigned local variable '__perf_read_{name}'",
+                                              e.tok))
+                ch.error("unresolved type ", e.tok, repeat=4)
+            return None
+        probes = getattr(ch, "cur_probes", None) or []
+        uprobes = [rp for rp in probes
+                   if rp.spec.family == "process" and rp.spec.params.get("kind") in self.UPROBE_KINDS]
+        if not uprobes:
+            return LONG
+        counters = [rp.spec.params for rp in ch.probes if rp.spec.family == "perf"
+                    and rp.spec.params.get("counter_slot") is not None]
+        found = [c for c in counters if c["counter"] == name]
+        if not found:
+            if ch.report and id(e) not in self.reported:
+                self.reported.add(id(e))
+                ch.error(f"perf counter '{name}' not defined", None)
+            return None
+        slot = found[0]["counter_slot"]
+        slot.used = True
+        for rp in uprobes:
+            self.table[(rp.index, id(e))] = slot
+        self._perf_local(ch, name, [c["counter"] for c in counters])
+        return LONG
+
+    @staticmethod
+    def _perf_local(ch: Any, name: str, order: list[str]) -> None:
+        """The probe's `__perf_read_NAME` local; the perf locals first, in the counters' order."""
+        from .symbols import Var, py
+        scope = ch.scope
+        local = f"__perf_read_{name}"
+        if local in scope:
+            return
+        tok = ch.cur_probes[0].point.tok
+        scope[local] = Var(local, "local", tok, type=LONG, type_tok=tok, arity=0, arity_tok=tok,
+                           written=True, read=True, pyname=f"l_{py(local)}")
+        rank = {f"__perf_read_{c}": i for i, c in enumerate(order)}
+        items = list(scope.items())
+        items.sort(key=lambda kv: (0, rank[kv[0]]) if kv[0] in rank else (1, 0))   # stable for the rest
+        scope.clear()
+        scope.update(items)
 
     def entry(self, ch: Any, e: n.Special) -> Optional[str]:
         probes = getattr(ch, "cur_probes", None) or []

@@ -189,7 +189,8 @@ def cpu(ctx: Context) -> int:
 
 @builtin("execname", STRING, (), needs_ctx=True, group=G_CTX)
 def execname(ctx: Context) -> str:
-    return proc_comm(ctx.pid, ctx.tid)
+    name = ctx.extra.get("execname")      # an engine that knows the event's comm (tracepoints)
+    return name if name is not None else proc_comm(ctx.pid, ctx.tid)
 
 
 @builtin("pexecname", STRING, (), needs_ctx=True, group=G_CTX)
