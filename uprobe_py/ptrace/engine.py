@@ -31,7 +31,7 @@ import signal
 import time
 from typing import Any, Callable, Optional
 
-from . import guardian, hitwait
+from . import hitwait
 from . import syscalls as sc
 from ..runtime.context import Context
 from .address_space import AddressSpace
@@ -160,8 +160,6 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
             self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
         except ValueError:            # not the main thread (embedders): Python handler only
             self._old_wakeup = None
-        if pids:
-            guardian.enable()         # attached processes outlive us: int3s undone even if we are killed
         for pid in pids:
             try:
                 self._attach(pid)
@@ -229,7 +227,6 @@ class PtraceEngine(Stepping, LifecycleEvents, SyscallEvents):
         try:
             if self.tasks:
                 self._detach()
-            guardian.bye()                  # every int3 is out: the guardian leaves it all alone
         finally:
             self.pinning.release(tracee_alive=False)     # the tracer's own mask (if still set)
             if self._old_chld is not None:
