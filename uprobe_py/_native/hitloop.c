@@ -44,6 +44,24 @@ static int sysargs(int want, const struct user_regs_struct *regs)
     return want;
 }
 
+/* what a waitpid status is: a SIGTRAP, seccomp or syscall stop comes back with r's
+   registers read (UP_TRAP / UP_SECCOMP / UP_SYSCALL), anything else is UP_STOP */
+static int stop_kind(pid_t r, int st, struct user_regs_struct *regs)
+{
+    int want = 0;
+    if (!WIFSTOPPED(st))
+        return UP_STOP;
+    if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+        want = UP_TRAP;
+    else if ((st >> 16) == 7)                          /* PTRACE_EVENT_SECCOMP */
+        want = UP_SECCOMP;
+    else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
+        want = UP_SYSCALL;
+    if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
+        return sysargs(want, regs);
+    return UP_STOP;
+}
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -68,18 +86,7 @@ int up_wait(int pid, long long timeout_ns, struct user_regs_struct *regs, int *s
         if (r > 0) {
             *status = st;
             *who = r;
-            kind = UP_STOP;
-            if (WIFSTOPPED(st)) {
-                int want = 0;
-                if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
-                    want = UP_TRAP;
-                else if ((st >> 16) == 7)                      /* PTRACE_EVENT_SECCOMP */
-                    want = UP_SECCOMP;
-                else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
-                    want = UP_SYSCALL;
-                if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
-                    kind = sysargs(want, regs);
-            }
+            kind = stop_kind(r, st, regs);
             break;
         }
         if (r < 0) {
@@ -126,18 +133,7 @@ int up_wait_blocking(struct user_regs_struct *regs, int *status, int *who)
         return errno == EINTR ? UP_INTR : UP_NOCHILD;
     *status = st;
     *who = r;
-    if (WIFSTOPPED(st)) {
-        int want = 0;
-        if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
-            want = UP_TRAP;
-        else if ((st >> 16) == 7)
-            want = UP_SECCOMP;
-        else if (WSTOPSIG(st) == (SIGTRAP | 0x80) && (st >> 16) == 0)
-            want = UP_SYSCALL;
-        if (want && ptrace(PTRACE_GETREGS, r, 0, regs) == 0)
-            return sysargs(want, regs);
-    }
-    return UP_STOP;
+    return stop_kind(r, st, regs);
 }
 
 /* The end of one stop and the wait for the next in one call (the blocking loop's per-hit
